@@ -1,0 +1,142 @@
+package dev.mlserve;
+
+import dev.mlserve.capture.CaptureSink;
+import dev.mlserve.config.ServerConfig;
+import dev.mlserve.http.HttpApi;
+import dev.mlserve.http.ServerState;
+import dev.mlserve.metrics.ServingMetrics;
+import dev.mlserve.model.ModelRegistry;
+import dev.mlserve.predict.PredictionService;
+import dev.mlserve.store.LocalModelSource;
+import dev.mlserve.store.ModelSource;
+import dev.mlserve.store.ModelSync;
+import io.javalin.Javalin;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.NetworkConnector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wires the service once from its configuration: model source → registry → prediction path →
+ * HTTP. {@link #start} serves liveness at once, loads and warms up the models, then reports ready;
+ * {@link #close} drains: not ready, stop accepting, let in-flight requests finish (bounded), stop.
+ */
+public final class App implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(App.class);
+
+  private final ServerConfig config;
+  private final ServingMetrics metrics;
+  private final ModelRegistry registry;
+  private final ModelSource source;
+  private final ModelSync sync;
+  private final CaptureSink capture;
+  private final PredictionService predictions;
+  private final ServerState state = new ServerState();
+  private final Javalin http;
+  private volatile boolean closed;
+
+  private App(ServerConfig config, ModelSource source, CaptureSink capture) {
+    this.config = config;
+    this.metrics = new ServingMetrics();
+    this.registry = new ModelRegistry();
+    this.source = source;
+    this.capture = capture;
+    this.sync = new ModelSync(source, registry, config.versionPolicy(), metrics);
+    this.predictions = new PredictionService(registry, config, metrics, capture);
+    this.http = new HttpApi(config, predictions, metrics, state).create();
+    metrics.gauge("mlserve_requests_in_flight", "HTTP requests being served", state::inFlight);
+    metrics.gauge("mlserve_ready", "1 when every model is loaded and the server is not draining",
+        () -> state.ready() ? 1 : 0);
+  }
+
+  /** Builds the service for {@code config}; nothing listens until {@link #start}. */
+  public static App create(ServerConfig config) {
+    ModelSource source = new LocalModelSource(Path.of(config.modelBasePath()));
+    return new App(config, source, CaptureSink.NONE);
+  }
+
+  /**
+   * Starts listening, loads every model (blocking), and starts polling for new versions when
+   * {@code MODEL_POLL_SECONDS > 0}. Returns whether every model loaded.
+   */
+  public boolean start() {
+    http.start();
+    log.info(
+        "listening on port {}; loading models from {}", http.port(), config.modelBasePath());
+    boolean loaded = refresh();
+    if (config.modelPollSeconds() > 0) {
+      sync.startPolling(Duration.ofSeconds(config.modelPollSeconds()), this::afterPoll);
+    }
+    if (loaded) {
+      log.info("ready: models {}", registry.modelNames());
+    }
+    return loaded;
+  }
+
+  /** One pass over the model store now (tests and the poller use it). */
+  public boolean refresh() {
+    boolean ok = sync.syncOnce();
+    afterPoll(ok);
+    return ok;
+  }
+
+  private void afterPoll(boolean ok) {
+    if (ok) {
+      state.modelsReady(true, "");
+    } else if (!state.ready()) {
+      state.modelsReady(false, "no model could be loaded from " + config.modelBasePath());
+    }
+    // once ready, a failed poll (store unreachable, broken upload) keeps serving what is loaded
+  }
+
+  public int port() {
+    return http.port();
+  }
+
+  public boolean ready() {
+    return state.ready();
+  }
+
+  public ModelRegistry registry() {
+    return registry;
+  }
+
+  /** Graceful stop; safe to call twice (the shutdown hook and a test may both call it). */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    long start = System.nanoTime();
+    log.info("shutting down: draining up to {} s", config.shutdownTimeout().toSeconds());
+    state.startDraining();
+    sync.close();
+    if (http.jettyServer() != null && http.jettyServer().server() != null) {
+      for (Connector c : http.jettyServer().server().getConnectors()) {
+        if (c instanceof NetworkConnector nc) {
+          nc.close(); // stop accepting; open connections finish what they are doing
+        }
+      }
+    }
+    long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
+    while (state.inFlight() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    if (state.inFlight() > 0) {
+      log.warn("{} requests still running after the drain timeout", state.inFlight());
+    }
+    http.stop();
+    predictions.close();
+    capture.close();
+    registry.close();
+    log.info("stopped after {} ms", (System.nanoTime() - start) / 1_000_000);
+  }
+}

@@ -1,0 +1,241 @@
+package dev.mlserve.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything the service reads from its environment, parsed and validated once at start. Nothing
+ * else in the service calls {@code System.getenv}: tests build this record from a map.
+ *
+ * @param port HTTP port ({@code PORT})
+ * @param modelBasePath a folder or {@code s3://bucket/prefix} holding {@code <model>/<version>/}
+ * @param modelCacheDir where S3 models are downloaded to
+ * @param modelPollSeconds how often the model store is checked for new versions; 0 = load once
+ * @param versionPolicy which versions to serve by default
+ * @param limits request limits
+ * @param batching dynamic batching defaults (a model's serving.json may override them)
+ * @param capture data capture settings
+ * @param lowConfidenceBand scores inside this band are flagged low-confidence; empty = off
+ * @param logFormat {@code json} or {@code text}
+ * @param shutdownTimeout how long in-flight requests may take to finish after SIGTERM
+ */
+public record ServerConfig(
+    int port,
+    String modelBasePath,
+    Path modelCacheDir,
+    int modelPollSeconds,
+    VersionPolicy versionPolicy,
+    Limits limits,
+    Batching batching,
+    Capture capture,
+    Optional<Band> lowConfidenceBand,
+    String logFormat,
+    Duration shutdownTimeout) {
+
+  /** Request limits. */
+  public record Limits(long maxBodyBytes, int maxRows, int maxTextChars) {}
+
+  /** Dynamic batching settings. */
+  public record Batching(
+      boolean enabled, int maxBatchSize, long maxWaitMicros, int maxQueueRows, int workers) {}
+
+  /** Data capture settings; {@code s3Uri} empty means capture is off. */
+  public record Capture(
+      Optional<String> s3Uri,
+      double samplePercent,
+      int bufferRecords,
+      int maxRecordsPerFile,
+      Duration flushInterval) {}
+
+  /** A closed score interval [low, high]. */
+  public record Band(double low, double high) {
+    public boolean contains(double score) {
+      return score >= low && score <= high;
+    }
+
+    /** Parses {@code "0.4,0.6"}; throws with a readable message. */
+    public static Band parse(String text) {
+      String[] parts = text.split(",");
+      if (parts.length != 2) {
+        throw new IllegalArgumentException("expected two numbers like 0.4,0.6 but got '" + text + "'");
+      }
+      double low = Double.parseDouble(parts[0].trim());
+      double high = Double.parseDouble(parts[1].trim());
+      if (!(low >= 0 && low <= high && high <= 1)) {
+        throw new IllegalArgumentException("needs 0 <= low <= high <= 1, got '" + text + "'");
+      }
+      return new Band(low, high);
+    }
+  }
+
+  /** The defaults: the bundled demo models on port 8080. */
+  public static ServerConfig defaults() {
+    return fromEnvironment(Map.of());
+  }
+
+  /** Reads and validates the configuration; collects every problem into one message. */
+  public static ServerConfig fromEnvironment(Map<String, String> env) {
+    EnvReader r = new EnvReader(env);
+    int port = r.integer("PORT", 8080, 0, 65535);
+    String base = r.string("MODEL_BASE_PATH", "models");
+    Path cache =
+        Path.of(r.string("MODEL_CACHE_DIR", System.getProperty("java.io.tmpdir") + "/ml-serve-models"));
+    int poll = r.integer("MODEL_POLL_SECONDS", 0, 0, 86_400);
+    VersionPolicy policy = r.parsed("MODEL_VERSION_POLICY", "latest", VersionPolicy::parse);
+    Limits limits =
+        new Limits(
+            r.integer("MAX_BODY_BYTES", 4 * 1024 * 1024, 1024, Integer.MAX_VALUE),
+            r.integer("MAX_ROWS", 1024, 1, 1_000_000),
+            r.integer("MAX_TEXT_CHARS", 100_000, 1, 100_000_000));
+    Batching batching =
+        new Batching(
+            r.bool("BATCH_ENABLED", true),
+            r.integer("BATCH_MAX_SIZE", 256, 1, 1_000_000),
+            r.integer("BATCH_MAX_WAIT_MICROS", 1000, 0, 10_000_000),
+            r.integer("BATCH_MAX_QUEUE_ROWS", 8192, 1, 100_000_000),
+            r.integer("BATCH_WORKERS", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 256));
+    Optional<String> captureUri = r.optional("CAPTURE_S3_URI");
+    captureUri.ifPresent(
+        u -> {
+          if (!u.startsWith("s3://") || u.length() <= 5) {
+            r.problem("CAPTURE_S3_URI must look like s3://bucket/prefix, got '" + u + "'");
+          }
+        });
+    Capture capture =
+        new Capture(
+            captureUri,
+            r.decimal("CAPTURE_SAMPLE_PERCENT", captureUri.isPresent() ? 100 : 0, 0, 100),
+            r.integer("CAPTURE_BUFFER_RECORDS", 10_000, 1, 10_000_000),
+            r.integer("CAPTURE_MAX_RECORDS_PER_FILE", 1_000, 1, 1_000_000),
+            Duration.ofSeconds(r.integer("CAPTURE_FLUSH_SECONDS", 30, 1, 3600)));
+    String bandText = r.string("LOW_CONFIDENCE_BAND", "0.4,0.6");
+    Optional<Band> band =
+        bandText.isBlank() || bandText.equalsIgnoreCase("off")
+            ? Optional.empty()
+            : Optional.ofNullable(r.parsed("LOW_CONFIDENCE_BAND", bandText, Band::parse));
+    String logFormat = r.string("LOG_FORMAT", "text").toLowerCase(Locale.ROOT);
+    if (!logFormat.equals("json") && !logFormat.equals("text")) {
+      r.problem("LOG_FORMAT must be json or text, got '" + logFormat + "'");
+    }
+    Duration shutdown = Duration.ofSeconds(r.integer("SHUTDOWN_TIMEOUT_SECONDS", 20, 0, 3600));
+    r.failIfProblems();
+    return new ServerConfig(
+        port, base, cache, poll, policy, limits, batching, capture, band, logFormat, shutdown);
+  }
+
+  /** True when the models come from S3 rather than a folder. */
+  public boolean modelsFromS3() {
+    return modelBasePath.startsWith("s3://");
+  }
+
+  public ServerConfig withPort(int newPort) {
+    return new ServerConfig(
+        newPort,
+        modelBasePath,
+        modelCacheDir,
+        modelPollSeconds,
+        versionPolicy,
+        limits,
+        batching,
+        capture,
+        lowConfidenceBand,
+        logFormat,
+        shutdownTimeout);
+  }
+
+  /** Reads typed values and remembers every problem, so one start shows them all. */
+  private static final class EnvReader {
+    private final Map<String, String> env;
+    private final List<String> problems = new ArrayList<>();
+
+    EnvReader(Map<String, String> env) {
+      this.env = env;
+    }
+
+    Optional<String> optional(String name) {
+      String v = env.get(name);
+      return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
+    }
+
+    String string(String name, String fallback) {
+      return optional(name).orElse(fallback);
+    }
+
+    int integer(String name, int fallback, int min, int max) {
+      Optional<String> v = optional(name);
+      if (v.isEmpty()) {
+        return fallback;
+      }
+      try {
+        int n = Integer.parseInt(v.get());
+        if (n < min || n > max) {
+          problem(name + " must be between " + min + " and " + max + ", got " + n);
+          return fallback;
+        }
+        return n;
+      } catch (NumberFormatException e) {
+        problem(name + " must be a whole number, got '" + v.get() + "'");
+        return fallback;
+      }
+    }
+
+    double decimal(String name, double fallback, double min, double max) {
+      Optional<String> v = optional(name);
+      if (v.isEmpty()) {
+        return fallback;
+      }
+      try {
+        double n = Double.parseDouble(v.get());
+        if (!(n >= min && n <= max)) {
+          problem(name + " must be between " + min + " and " + max + ", got " + v.get());
+          return fallback;
+        }
+        return n;
+      } catch (NumberFormatException e) {
+        problem(name + " must be a number, got '" + v.get() + "'");
+        return fallback;
+      }
+    }
+
+    boolean bool(String name, boolean fallback) {
+      Optional<String> v = optional(name);
+      if (v.isEmpty()) {
+        return fallback;
+      }
+      switch (v.get().toLowerCase(Locale.ROOT)) {
+        case "true", "1", "yes", "on":
+          return true;
+        case "false", "0", "no", "off":
+          return false;
+        default:
+          problem(name + " must be true or false, got '" + v.get() + "'");
+          return fallback;
+      }
+    }
+
+    <T> T parsed(String name, String fallback, java.util.function.Function<String, T> parser) {
+      String text = string(name, fallback);
+      try {
+        return parser.apply(text);
+      } catch (RuntimeException e) {
+        problem(name + ": " + e.getMessage());
+        return null;
+      }
+    }
+
+    void problem(String message) {
+      problems.add(message);
+    }
+
+    void failIfProblems() {
+      if (!problems.isEmpty()) {
+        throw new ConfigException(problems);
+      }
+    }
+  }
+}

@@ -1,0 +1,181 @@
+package dev.mlserve.http;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mlserve.errors.ServingException;
+import dev.mlserve.model.DType;
+import dev.mlserve.model.ModelVersion;
+import dev.mlserve.model.SignatureSpec;
+import dev.mlserve.model.TensorSpec;
+import dev.mlserve.model.Values;
+import dev.mlserve.predict.Prediction;
+import java.io.IOException;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The Open Inference Protocol (KServe V2) REST shapes: {@code inputs}/{@code outputs} lists of
+ * {@code {name, shape, datatype, data}} with flat (or nested) data.
+ */
+final class V2Api {
+  private final JsonValues json;
+
+  V2Api(JsonValues json) {
+    this.json = json;
+  }
+
+  /** The signature named in {@code parameters.signature_name}, else the default. */
+  static String signatureName(JsonNode body) {
+    if (!body.isObject()) {
+      throw ServingException.badRequest("the request body must be a JSON object");
+    }
+    JsonNode s = body.path("parameters").get("signature_name");
+    if (s == null || s.isNull()) {
+      return "";
+    }
+    if (!s.isTextual()) {
+      throw ServingException.badRequest("parameters.signature_name must be a string");
+    }
+    return s.textValue();
+  }
+
+  Map<String, Values> parseInputs(SignatureSpec spec, JsonNode body) {
+    JsonNode inputs = body.get("inputs");
+    if (inputs == null || !inputs.isArray()) {
+      throw ServingException.badRequest("'inputs' must be a list of {name, shape, datatype, data}");
+    }
+    if (inputs.isEmpty()) {
+      throw ServingException.badRequest("'inputs' is empty: nothing to predict");
+    }
+    Map<String, Values> out = new LinkedHashMap<>();
+    for (JsonNode in : inputs) {
+      if (!in.isObject()) {
+        throw ServingException.badRequest("each input must be an object {name, shape, datatype, data}");
+      }
+      String name = in.path("name").asText("");
+      TensorSpec ts = spec.inputs().get(name);
+      if (ts == null) {
+        throw ServingException.badRequest(
+            "signature '" + spec.key() + "' has no input '" + name + "'; its inputs are " + spec.inputs().keySet());
+      }
+      String datatype = in.path("datatype").asText("");
+      DType dtype =
+          DType.fromV2Name(datatype)
+              .orElseThrow(
+                  () -> ServingException.badRequest("input '" + name + "': unknown datatype '" + datatype + "'"));
+      if (dtype != ts.dtype()) {
+        throw ServingException.badRequest(
+            "input '" + name + "' must be " + ts.dtype().v2Name() + " but the request says " + datatype);
+      }
+      JsonNode shapeNode = in.get("shape");
+      if (shapeNode == null || !shapeNode.isArray()) {
+        throw ServingException.badRequest("input '" + name + "' needs a shape list");
+      }
+      long[] shape = new long[shapeNode.size()];
+      for (int i = 0; i < shape.length; i++) {
+        JsonNode d = shapeNode.get(i);
+        if (!d.canConvertToLong() || !d.isIntegralNumber() || d.asLong() < 0) {
+          throw ServingException.badRequest("input '" + name + "': shape must hold whole numbers >= 0");
+        }
+        shape[i] = d.asLong();
+      }
+      JsonNode data = in.get("data");
+      if (data == null) {
+        throw ServingException.badRequest("input '" + name + "' has no data");
+      }
+      out.put(name, json.parseFlat(name, data, dtype, shape));
+    }
+    return out;
+  }
+
+  /** Output names the request asked for (all when it names none). */
+  static Set<String> requestedOutputs(JsonNode body, SignatureSpec spec) {
+    JsonNode outs = body.get("outputs");
+    if (outs == null || !outs.isArray() || outs.isEmpty()) {
+      return spec.outputs().keySet();
+    }
+    Set<String> names = new HashSet<>();
+    for (JsonNode o : outs) {
+      String n = o.path("name").asText("");
+      if (!spec.outputs().containsKey(n)) {
+        throw ServingException.badRequest(
+            "signature '" + spec.key() + "' has no output '" + n + "'; its outputs are " + spec.outputs().keySet());
+      }
+      names.add(n);
+    }
+    return names;
+  }
+
+  static void writeInfer(
+      JsonGenerator g, Prediction p, String id, Set<String> outputs) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("model_name", p.model());
+    g.writeStringField("model_version", Long.toString(p.version()));
+    if (id != null) {
+      g.writeStringField("id", id);
+    }
+    if (p.lowConfidenceRows().length > 0 || !p.variant().isEmpty()) {
+      g.writeObjectFieldStart("parameters");
+      if (!p.variant().isEmpty()) {
+        g.writeStringField("variant", p.variant());
+      }
+      if (p.lowConfidenceRows().length > 0) {
+        g.writeFieldName("low_confidence_rows");
+        g.writeArray(p.lowConfidenceRows(), 0, p.lowConfidenceRows().length);
+      }
+      g.writeEndObject();
+    }
+    g.writeArrayFieldStart("outputs");
+    for (var e : p.outputs().entrySet()) {
+      if (!outputs.contains(e.getKey())) {
+        continue;
+      }
+      Values v = e.getValue();
+      g.writeStartObject();
+      g.writeStringField("name", e.getKey());
+      g.writeStringField("datatype", v.dtype().v2Name());
+      g.writeFieldName("shape");
+      g.writeArray(v.shape(), 0, v.shape().length);
+      g.writeFieldName("data");
+      JsonValues.writeFlat(g, v);
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+    g.writeEndObject();
+  }
+
+  /** Model metadata: name, versions, platform and the default signature's tensors. */
+  static void writeModelMetadata(JsonGenerator g, ModelVersion mv, List<Long> versions)
+      throws IOException {
+    SignatureSpec spec = mv.signature("");
+    g.writeStartObject();
+    g.writeStringField("name", mv.name());
+    g.writeArrayFieldStart("versions");
+    for (long v : versions) {
+      g.writeString(Long.toString(v));
+    }
+    g.writeEndArray();
+    g.writeStringField("platform", "tensorflow_savedmodel");
+    writeTensors(g, "inputs", spec.inputs());
+    writeTensors(g, "outputs", spec.outputs());
+    g.writeEndObject();
+  }
+
+  private static void writeTensors(JsonGenerator g, String field, Map<String, TensorSpec> specs)
+      throws IOException {
+    g.writeArrayFieldStart(field);
+    for (TensorSpec t : specs.values()) {
+      g.writeStartObject();
+      g.writeStringField("name", t.name());
+      g.writeStringField("datatype", t.dtype().v2Name());
+      g.writeFieldName("shape");
+      long[] shape = t.shape() == null ? new long[] {-1} : t.shape();
+      g.writeArray(shape, 0, shape.length);
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+  }
+}

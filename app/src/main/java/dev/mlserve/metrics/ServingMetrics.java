@@ -1,0 +1,137 @@
+package dev.mlserve.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The service's meters, scraped as Prometheus text at {@code /metrics}. One instance per server;
+ * every package records through it, none reads from it.
+ */
+public final class ServingMetrics {
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+  public ServingMetrics() {
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+  }
+
+  /** Prometheus exposition text. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** One HTTP prediction request: its API, target and outcome. */
+  public void request(
+      String api, String model, String version, String variant, int status, long nanos, int rows) {
+    Timer.builder("mlserve_request_latency")
+        .description("Prediction request latency")
+        .tags(
+            "api", api, "model", model, "version", version, "variant", variant, "status",
+            Integer.toString(status))
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(10))
+        .register(registry)
+        .record(nanos, TimeUnit.NANOSECONDS);
+    if (rows > 0) {
+      Counter.builder("mlserve_predicted_rows")
+          .description("Rows predicted")
+          .tags("model", model, "version", version)
+          .register(registry)
+          .increment(rows);
+    }
+  }
+
+  public void lowConfidence(String model, String version, int rows) {
+    Counter.builder("mlserve_low_confidence_rows")
+        .description("Rows whose score fell inside the low-confidence band")
+        .tags("model", model, "version", version)
+        .register(registry)
+        .increment(rows);
+  }
+
+  public void modelLoad(String model, long version, boolean ok, long nanos) {
+    Timer.builder("mlserve_model_load")
+        .description("Time to fetch, load and warm up a model version")
+        .tags("model", model, "version", Long.toString(version), "outcome", ok ? "ok" : "failed")
+        .register(registry)
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void storeError(String source) {
+    Counter.builder("mlserve_model_store_errors")
+        .description("Failed polls of the model store")
+        .tag("source", source)
+        .register(registry)
+        .increment();
+  }
+
+  public void batch(String model, String version, int rows, int requests) {
+    DistributionSummary.builder("mlserve_batch_rows")
+        .description("Rows per TensorFlow call")
+        .tags("model", model, "version", version)
+        .publishPercentileHistogram()
+        .maximumExpectedValue(4096.0)
+        .register(registry)
+        .record(rows);
+    DistributionSummary.builder("mlserve_batch_requests")
+        .description("Requests merged into one TensorFlow call")
+        .tags("model", model, "version", version)
+        .register(registry)
+        .record(requests);
+  }
+
+  public void queueWait(String model, String version, long nanos) {
+    Timer.builder("mlserve_batch_queue_wait")
+        .description("Time a request waited in the batch queue")
+        .tags("model", model, "version", version)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofNanos(10_000))
+        .maximumExpectedValue(Duration.ofSeconds(1))
+        .register(registry)
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void queueRejected(String model, String version) {
+    Counter.builder("mlserve_batch_rejected")
+        .description("Requests refused because the batch queue was full")
+        .tags("model", model, "version", version)
+        .register(registry)
+        .increment();
+  }
+
+  public void gauge(String name, String description, Supplier<Number> value) {
+    io.micrometer.core.instrument.Gauge.builder(name, value)
+        .description(description)
+        .register(registry);
+  }
+
+  public void count(String name, String description, String... tags) {
+    Counter.builder(name).description(description).tags(tags).register(registry).increment();
+  }
+
+  public void count(String name, String description, double amount, String... tags) {
+    Counter.builder(name).description(description).tags(tags).register(registry).increment(amount);
+  }
+}

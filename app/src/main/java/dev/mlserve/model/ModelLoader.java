@@ -1,0 +1,171 @@
+package dev.mlserve.model;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Signature;
+
+/**
+ * Loads a SavedModel folder, reads its signatures, and warms every servable one up with a
+ * one-row call so the first real request does not pay for graph initialisation.
+ */
+public final class ModelLoader {
+  public static final String DEFAULT_SIGNATURE = "serving_default";
+  private static final Logger log = LoggerFactory.getLogger(ModelLoader.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private ModelLoader() {}
+
+  /**
+   * Loads and warms up {@code dir} as {@code name} version {@code version}.
+   *
+   * @throws ModelLoadException when the folder is not a loadable SavedModel, has no servable
+   *     signature, or fails its warm-up
+   */
+  public static ModelVersion load(String name, long version, Path dir) {
+    if (!Files.isRegularFile(dir.resolve("saved_model.pb"))) {
+      throw new ModelLoadException(name, version, "no saved_model.pb in " + dir);
+    }
+    SavedModelBundle bundle;
+    try {
+      bundle = SavedModelBundle.load(dir.toString(), SavedModelBundle.DEFAULT_TAG);
+    } catch (RuntimeException | Error e) {
+      throw new ModelLoadException(name, version, "TensorFlow could not load it: " + e.getMessage());
+    }
+    try {
+      Map<String, SignatureSpec> signatures = servableSignatures(name, version, bundle);
+      if (signatures.isEmpty()) {
+        throw new ModelLoadException(
+            name, version, "no signature with string or numeric inputs and outputs");
+      }
+      ModelVersion mv = new ModelVersion(name, version, dir, bundle, signatures, readCard(dir));
+      for (SignatureSpec spec : signatures.values()) {
+        warmUp(mv, spec);
+      }
+      return mv;
+    } catch (RuntimeException e) {
+      bundle.close();
+      throw e instanceof ModelLoadException m
+          ? m
+          : new ModelLoadException(name, version, "warm-up failed: " + e.getMessage());
+    }
+  }
+
+  private static Map<String, SignatureSpec> servableSignatures(
+      String name, long version, SavedModelBundle bundle) {
+    Map<String, SignatureSpec> specs = new LinkedHashMap<>();
+    for (Signature s : bundle.signatures()) {
+      if (s.key().startsWith("__")) {
+        continue; // __saved_model_init_op and friends are not callable signatures
+      }
+      Optional<SignatureSpec> spec = describe(s);
+      if (spec.isPresent()) {
+        specs.put(s.key(), spec.get());
+      } else {
+        log.warn(
+            "model {} v{}: signature '{}' has unsupported tensor types; not served",
+            name,
+            version,
+            s.key());
+      }
+    }
+    // serving_default first, so listings and defaults read naturally
+    Map<String, SignatureSpec> ordered = new LinkedHashMap<>();
+    if (specs.containsKey(DEFAULT_SIGNATURE)) {
+      ordered.put(DEFAULT_SIGNATURE, specs.get(DEFAULT_SIGNATURE));
+    }
+    ordered.putAll(specs);
+    return ordered;
+  }
+
+  private static Optional<SignatureSpec> describe(Signature s) {
+    Map<String, TensorSpec> inputs = new LinkedHashMap<>();
+    Map<String, TensorSpec> outputs = new LinkedHashMap<>();
+    for (var e : s.getInputs().entrySet()) {
+      Optional<TensorSpec> t = tensorSpec(e.getKey(), e.getValue());
+      if (t.isEmpty()) {
+        return Optional.empty();
+      }
+      inputs.put(e.getKey(), t.get());
+    }
+    for (var e : s.getOutputs().entrySet()) {
+      Optional<TensorSpec> t = tensorSpec(e.getKey(), e.getValue());
+      if (t.isEmpty()) {
+        return Optional.empty();
+      }
+      outputs.put(e.getKey(), t.get());
+    }
+    if (inputs.isEmpty() || outputs.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new SignatureSpec(s.key(), s.methodName(), inputs, outputs));
+  }
+
+  private static Optional<TensorSpec> tensorSpec(String key, Signature.TensorDescription d) {
+    return DType.fromProto(d.dataType)
+        .map(
+            dtype ->
+                new TensorSpec(
+                    key, dtype, d.shape.isUnknown() ? null : d.shape.asArray(), d.name));
+  }
+
+  private static void warmUp(ModelVersion mv, SignatureSpec spec) {
+    Map<String, Values> inputs = new LinkedHashMap<>();
+    for (TensorSpec t : spec.inputs().values()) {
+      long[] shape = t.unknownRank() ? new long[] {1} : t.shape().clone();
+      for (int i = 0; i < shape.length; i++) {
+        if (shape[i] < 0) {
+          shape[i] = 1;
+        }
+      }
+      inputs.put(t.name(), blank(t.dtype(), shape));
+    }
+    long start = System.nanoTime();
+    mv.run(spec, inputs);
+    log.info(
+        "model {} v{}: warmed up signature '{}' in {} ms",
+        mv.name(),
+        mv.version(),
+        spec.key(),
+        (System.nanoTime() - start) / 1_000_000);
+  }
+
+  private static Values blank(DType dtype, long[] shape) {
+    int n = (int) Values.elementCount(shape);
+    return switch (dtype) {
+      case STRING -> {
+        byte[][] s = new byte[n][];
+        Arrays.fill(s, "warm up".getBytes(StandardCharsets.UTF_8));
+        yield new Values(dtype, shape, s);
+      }
+      case FLOAT -> new Values(dtype, shape, new float[n]);
+      case DOUBLE -> new Values(dtype, shape, new double[n]);
+      case INT32 -> new Values(dtype, shape, new int[n]);
+      case INT64 -> new Values(dtype, shape, new long[n]);
+      case BOOL -> new Values(dtype, shape, new boolean[n]);
+    };
+  }
+
+  private static Map<String, Object> readCard(Path dir) {
+    Path card = dir.resolve("assets.extra").resolve("model-card.json");
+    if (!Files.isRegularFile(card)) {
+      return Map.of();
+    }
+    try {
+      return JSON.readValue(card.toFile(), new TypeReference<Map<String, Object>>() {});
+    } catch (IOException e) {
+      log.warn("unreadable model card {}: {}", card, e.getMessage());
+      return Map.of();
+    }
+  }
+}

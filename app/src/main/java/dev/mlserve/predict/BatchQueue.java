@@ -1,0 +1,193 @@
+package dev.mlserve.predict;
+
+import dev.mlserve.errors.ServingException;
+import dev.mlserve.metrics.ServingMetrics;
+import dev.mlserve.model.ModelVersion;
+import dev.mlserve.model.SignatureSpec;
+import dev.mlserve.model.Values;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The requests waiting for one signature of one model version, and the worker threads that merge
+ * them into TensorFlow calls. Rows are stacked along dimension 0 and the outputs split back by
+ * the same offsets. When a merged call fails, each request is retried alone, so one bad request
+ * never fails its batch-mates.
+ */
+final class BatchQueue {
+  private static final Logger log = LoggerFactory.getLogger(BatchQueue.class);
+
+  private record Task(
+      Map<String, Values> inputs,
+      int rows,
+      long enqueuedNanos,
+      CompletableFuture<Map<String, Values>> result) {}
+
+  private final ModelVersion model;
+  private final SignatureSpec signature;
+  private final Supplier<BatchPolicy> policy;
+  private final ServingMetrics metrics;
+  private final String versionTag;
+  private final LinkedBlockingQueue<Task> queue = new LinkedBlockingQueue<>();
+  private final AtomicInteger queuedRows = new AtomicInteger();
+  private final AtomicInteger running = new AtomicInteger();
+  private final List<Thread> workers = new ArrayList<>();
+  private volatile boolean closed;
+
+  BatchQueue(
+      ModelVersion model,
+      SignatureSpec signature,
+      Supplier<BatchPolicy> policy,
+      int workerCount,
+      ServingMetrics metrics) {
+    this.model = model;
+    this.signature = signature;
+    this.policy = policy;
+    this.metrics = metrics;
+    this.versionTag = Long.toString(model.version());
+    for (int i = 0; i < workerCount; i++) {
+      Thread t =
+          new Thread(
+              this::work,
+              "batch-" + model.name() + "-v" + model.version() + "-" + signature.key() + "-" + i);
+      t.setDaemon(true);
+      t.start();
+      workers.add(t);
+    }
+  }
+
+  CompletableFuture<Map<String, Values>> submit(Map<String, Values> inputs, int rows) {
+    int limit = policy.get().maxQueueRows();
+    int after = queuedRows.addAndGet(rows);
+    if (after > limit && after != rows) {
+      queuedRows.addAndGet(-rows);
+      metrics.queueRejected(model.name(), versionTag);
+      throw ServingException.unavailable(
+          "model '"
+              + model.name()
+              + "' is overloaded: "
+              + limit
+              + " rows already queued; retry later");
+    }
+    CompletableFuture<Map<String, Values>> f = new CompletableFuture<>();
+    queue.add(new Task(inputs, rows, System.nanoTime(), f));
+    return f;
+  }
+
+  void close() {
+    closed = true;
+    workers.forEach(Thread::interrupt);
+  }
+
+  private void work() {
+    Task carry = null;
+    while (!closed || !queue.isEmpty() || carry != null) {
+      try {
+        Task first = carry != null ? carry : queue.poll(1, TimeUnit.SECONDS);
+        carry = null;
+        if (first == null) {
+          continue;
+        }
+        queuedRows.addAndGet(-first.rows);
+        BatchPolicy p = policy.get();
+        List<Task> batch = new ArrayList<>();
+        batch.add(first);
+        int rows = first.rows;
+        long deadline = first.enqueuedNanos + TimeUnit.MICROSECONDS.toNanos(p.maxWaitMicros());
+        while (rows < p.maxBatchSize()) {
+          Task next = queue.poll();
+          if (next == null) {
+            long remaining = deadline - System.nanoTime();
+            // Waiting only pays when another batch is running: a lone request goes at once.
+            if (remaining <= 0 || running.get() == 0) {
+              break;
+            }
+            next = queue.poll(remaining, TimeUnit.NANOSECONDS);
+            if (next == null) {
+              break;
+            }
+          }
+          queuedRows.addAndGet(-next.rows);
+          if (rows + next.rows > p.maxBatchSize()) {
+            carry = next;
+            queuedRows.addAndGet(next.rows); // still waiting; counted again when taken
+            break;
+          }
+          batch.add(next);
+          rows += next.rows;
+        }
+        running.incrementAndGet();
+        try {
+          execute(batch, rows);
+        } finally {
+          running.decrementAndGet();
+        }
+      } catch (InterruptedException e) {
+        if (closed && queue.isEmpty() && carry == null) {
+          return;
+        }
+      } catch (RuntimeException | Error e) {
+        log.error("batch worker for {} failed", model, e);
+      }
+    }
+  }
+
+  private void execute(List<Task> batch, int rows) {
+    long now = System.nanoTime();
+    for (Task t : batch) {
+      metrics.queueWait(model.name(), versionTag, now - t.enqueuedNanos);
+    }
+    metrics.batch(model.name(), versionTag, rows, batch.size());
+    if (batch.size() == 1) {
+      runAlone(batch.get(0));
+      return;
+    }
+    Map<String, Values> merged = new LinkedHashMap<>();
+    for (String input : signature.inputs().keySet()) {
+      List<Values> parts = new ArrayList<>(batch.size());
+      for (Task t : batch) {
+        parts.add(t.inputs.get(input));
+      }
+      merged.put(input, Values.concatRows(parts));
+    }
+    Map<String, Values> out;
+    try {
+      out = model.run(signature, merged);
+      for (Values v : out.values()) {
+        if (v.shape().length == 0 || v.rows() != rows) {
+          throw new IllegalStateException("output rows " + v + " do not match " + rows + " input rows");
+        }
+      }
+    } catch (RuntimeException e) {
+      log.debug("merged call of {} requests failed ({}); running them one by one", batch.size(), e.getMessage());
+      batch.forEach(this::runAlone);
+      return;
+    }
+    long at = 0;
+    for (Task t : batch) {
+      Map<String, Values> mine = new LinkedHashMap<>();
+      for (Map.Entry<String, Values> e : out.entrySet()) {
+        mine.put(e.getKey(), e.getValue().sliceRows(at, at + t.rows));
+      }
+      at += t.rows;
+      t.result.complete(mine);
+    }
+  }
+
+  private void runAlone(Task t) {
+    try {
+      t.result.complete(model.run(signature, t.inputs));
+    } catch (RuntimeException e) {
+      t.result.completeExceptionally(e);
+    }
+  }
+}

@@ -1,0 +1,126 @@
+package dev.mlserve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlserve.config.ServerConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/** Shared test helpers: the bundled demo model, a real server on a loopback port, an HTTP client. */
+public final class TestSupport {
+  public static final String MODEL = "imdb-sentiment";
+  public static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient CLIENT =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private TestSupport() {}
+
+  /** The repository's bundled models folder (tests run in app/). */
+  public static Path demoModels() {
+    return Path.of("..", "models").toAbsolutePath().normalize();
+  }
+
+  public static Path demoVersion() {
+    return demoModels().resolve(MODEL).resolve("1");
+  }
+
+  /** A configuration for a server on a free port, with overrides. */
+  public static ServerConfig config(Map<String, String> overrides) {
+    Map<String, String> env = new HashMap<>();
+    env.put("PORT", "0");
+    env.put("MODEL_BASE_PATH", demoModels().toString());
+    env.put("SHUTDOWN_TIMEOUT_SECONDS", "5");
+    env.putAll(overrides);
+    return ServerConfig.fromEnvironment(env);
+  }
+
+  /** Starts a real server on loopback serving the demo model. */
+  public static App startServer(Map<String, String> overrides) {
+    App app = App.create(config(overrides));
+    if (!app.start()) {
+      app.close();
+      throw new IllegalStateException("the demo model did not load");
+    }
+    return app;
+  }
+
+  /** A response with its body parsed as JSON (null when it is not JSON). */
+  public record Reply(int status, String body, HttpResponse<String> raw) {
+    public JsonNode json() {
+      try {
+        return JSON.readTree(body);
+      } catch (IOException e) {
+        throw new AssertionError("not JSON: " + body, e);
+      }
+    }
+
+    public String header(String name) {
+      return raw.headers().firstValue(name).orElse(null);
+    }
+  }
+
+  public static Reply get(App app, String path) {
+    return send(HttpRequest.newBuilder(uri(app, path)).GET().build());
+  }
+
+  public static Reply post(App app, String path, String body) {
+    return post(app, path, body, Map.of());
+  }
+
+  public static Reply post(App app, String path, String body, Map<String, String> headers) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(uri(app, path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    headers.forEach(b::header);
+    return send(b.build());
+  }
+
+  public static Reply send(HttpRequest request) {
+    try {
+      HttpResponse<String> r = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
+      return new Reply(r.statusCode(), r.body(), r);
+    } catch (IOException e) {
+      throw new AssertionError("request failed: " + request, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  public static URI uri(App app, String path) {
+    return URI.create("http://127.0.0.1:" + app.port() + path);
+  }
+
+  /** Copies a folder tree (for building model stores in temp folders). */
+  public static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> paths = Files.walk(from)) {
+      for (Path p : (Iterable<Path>) paths::iterator) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target);
+        }
+      }
+    }
+  }
+
+  /** The JSON string for {@code text}. */
+  public static String quote(String text) {
+    try {
+      return JSON.writeValueAsString(text);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

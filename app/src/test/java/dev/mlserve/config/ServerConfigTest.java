@@ -1,0 +1,98 @@
+package dev.mlserve.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ServerConfigTest {
+
+  @Test
+  void defaultsServeTheBundledModelsOnPort8080() {
+    ServerConfig c = ServerConfig.defaults();
+    assertThat(c.port()).isEqualTo(8080);
+    assertThat(c.modelBasePath()).isEqualTo("models");
+    assertThat(c.modelPollSeconds()).isZero();
+    assertThat(c.versionPolicy().toString()).isEqualTo("latest:1");
+    assertThat(c.batching().enabled()).isTrue();
+    assertThat(c.capture().s3Uri()).isEmpty();
+    assertThat(c.capture().samplePercent()).isZero();
+    assertThat(c.lowConfidenceBand()).contains(new ServerConfig.Band(0.4, 0.6));
+    assertThat(c.logFormat()).isEqualTo("text");
+    assertThat(c.modelsFromS3()).isFalse();
+  }
+
+  @Test
+  void readsEveryVariable() {
+    ServerConfig c =
+        ServerConfig.fromEnvironment(
+            Map.ofEntries(
+                Map.entry("PORT", "9000"),
+                Map.entry("MODEL_BASE_PATH", "s3://bucket/models"),
+                Map.entry("MODEL_POLL_SECONDS", "30"),
+                Map.entry("MODEL_VERSION_POLICY", "latest:2"),
+                Map.entry("MAX_ROWS", "10"),
+                Map.entry("BATCH_ENABLED", "false"),
+                Map.entry("BATCH_MAX_SIZE", "32"),
+                Map.entry("CAPTURE_S3_URI", "s3://bucket/capture"),
+                Map.entry("CAPTURE_SAMPLE_PERCENT", "12.5"),
+                Map.entry("LOW_CONFIDENCE_BAND", "0.3,0.7"),
+                Map.entry("LOG_FORMAT", "JSON"),
+                Map.entry("SHUTDOWN_TIMEOUT_SECONDS", "7")));
+    assertThat(c.port()).isEqualTo(9000);
+    assertThat(c.modelsFromS3()).isTrue();
+    assertThat(c.modelPollSeconds()).isEqualTo(30);
+    assertThat(c.versionPolicy().latestCount()).isEqualTo(2);
+    assertThat(c.limits().maxRows()).isEqualTo(10);
+    assertThat(c.batching().enabled()).isFalse();
+    assertThat(c.batching().maxBatchSize()).isEqualTo(32);
+    assertThat(c.capture().s3Uri()).contains("s3://bucket/capture");
+    assertThat(c.capture().samplePercent()).isEqualTo(12.5);
+    assertThat(c.lowConfidenceBand()).contains(new ServerConfig.Band(0.3, 0.7));
+    assertThat(c.logFormat()).isEqualTo("json");
+    assertThat(c.shutdownTimeout().toSeconds()).isEqualTo(7);
+  }
+
+  @Test
+  void lowConfidenceBandCanBeSwitchedOff() {
+    assertThat(ServerConfig.fromEnvironment(Map.of("LOW_CONFIDENCE_BAND", "off")).lowConfidenceBand())
+        .isEmpty();
+  }
+
+  @Test
+  void reportsEveryProblemAtOnce() {
+    assertThatThrownBy(
+            () ->
+                ServerConfig.fromEnvironment(
+                    Map.of(
+                        "PORT", "http",
+                        "MODEL_POLL_SECONDS", "-1",
+                        "LOG_FORMAT", "xml",
+                        "CAPTURE_S3_URI", "bucket/capture",
+                        "LOW_CONFIDENCE_BAND", "0.7,0.3",
+                        "BATCH_ENABLED", "maybe",
+                        "MODEL_VERSION_POLICY", "newest")))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(
+            e ->
+                assertThat(((ConfigException) e).problems())
+                    .hasSize(7)
+                    .anySatisfy(p -> assertThat(p).contains("PORT must be a whole number"))
+                    .anySatisfy(p -> assertThat(p).contains("MODEL_POLL_SECONDS must be between"))
+                    .anySatisfy(p -> assertThat(p).contains("LOG_FORMAT must be json or text"))
+                    .anySatisfy(p -> assertThat(p).contains("CAPTURE_S3_URI must look like s3://"))
+                    .anySatisfy(p -> assertThat(p).contains("LOW_CONFIDENCE_BAND"))
+                    .anySatisfy(p -> assertThat(p).contains("BATCH_ENABLED must be true or false"))
+                    .anySatisfy(p -> assertThat(p).contains("MODEL_VERSION_POLICY")));
+  }
+
+  @Test
+  void captureSamplesEverythingWhenABucketIsGivenWithoutAPercentage() {
+    assertThat(
+            ServerConfig.fromEnvironment(Map.of("CAPTURE_S3_URI", "s3://b/p"))
+                .capture()
+                .samplePercent())
+        .isEqualTo(100);
+  }
+}
