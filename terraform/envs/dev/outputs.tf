@@ -1,0 +1,91 @@
+# Names the delivery scripts and workflows read with `terraform output -raw <name>`.
+
+output "aws_region" {
+  description = "Region of the stack."
+  value       = var.aws_region
+}
+
+output "github_deploy_role_arn" {
+  description = "Role for aws-actions/configure-aws-credentials (`role-to-assume`)."
+  value       = module.ci_access.deploy_role_arn
+}
+
+output "ecr_repository_url" {
+  description = "Image repository; push `<url>:<git sha>`."
+  value       = module.ecr.repository_url
+}
+
+output "ecs_cluster_name" {
+  description = "ECS cluster name."
+  value       = module.service.cluster_name
+}
+
+output "ecs_service_name" {
+  description = "ECS service name."
+  value       = module.service.service_name
+}
+
+output "task_definition_family" {
+  description = "Task definition family CI registers new revisions in."
+  value       = module.service.task_definition_family
+}
+
+output "container_name" {
+  description = "Container whose image CI replaces in a new revision."
+  value       = module.service.container_name
+}
+
+output "alb_dns_name" {
+  description = "DNS name of the load balancer."
+  value       = module.service.alb_dns_name
+}
+
+output "service_url" {
+  description = "Base URL of the service (http:// or https://)."
+  value       = module.service.service_url
+}
+
+output "model_bucket_name" {
+  description = "Bucket for models (under models/) and captured data (under capture/)."
+  value       = module.model_store.bucket_name
+}
+
+output "model_base_path" {
+  description = "MODEL_BASE_PATH the service uses; upload models to <this>/<name>/<version>/."
+  value       = module.model_store.model_base_uri
+}
+
+output "capture_s3_uri" {
+  description = "CAPTURE_S3_URI the service writes to."
+  value       = module.model_store.capture_uri
+}
+
+output "log_group_name" {
+  description = "CloudWatch log group of the service."
+  value       = module.service.log_group_name
+}
+
+output "codebuild_project_name" {
+  description = "CodeBuild project that runs buildspec.yml."
+  value       = module.ci_access.codebuild_project_name
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic of the alarms."
+  value       = module.monitoring.sns_topic_arn
+}
+
+output "dashboard_url" {
+  description = "CloudWatch dashboard."
+  value       = module.monitoring.dashboard_url
+}
+
+output "task_role_arn" {
+  description = "Task role (models read, capture write)."
+  value       = module.service.task_role_arn
+}
+
+output "execution_role_arn" {
+  description = "Task execution role."
+  value       = module.service.execution_role_arn
+}

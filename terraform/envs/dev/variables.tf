@@ -1,0 +1,206 @@
+# ----------------------------------------------------- you must set these ---
+
+variable "github_repository" {
+  description = "GitHub repository (\"owner/name\") whose main-branch workflows may deploy, and that CodeBuild builds."
+  type        = string
+}
+
+variable "image_tag" {
+  description = "Image tag (the git commit SHA) Terraform deploys. With ci_deploys = true it only seeds the first task definition; CI deploys later ones."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9a-f]{7,40}$", var.image_tag))
+    error_message = "image_tag must be a git commit SHA (7-40 lowercase hex characters): images are tagged by commit only."
+  }
+}
+
+# --------------------------------------------------------------- general ---
+
+variable "aws_region" {
+  description = "AWS region of the stack."
+  type        = string
+  default     = "eu-west-1"
+}
+
+variable "project" {
+  description = "Project name, the first part of every resource name."
+  type        = string
+  default     = "ml-serve-ecs"
+}
+
+variable "environment" {
+  description = "Environment name, the second part of every resource name."
+  type        = string
+  default     = "dev"
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete the model bucket and the image repository with their contents. Convenient for a dev stack; keep false for anything you care about."
+  type        = bool
+  default     = false
+}
+
+# --------------------------------------------------------------- network ---
+
+variable "vpc_cidr" {
+  description = "CIDR of the VPC created for the service (ignored with vpc_id)."
+  type        = string
+  default     = "10.20.0.0/16"
+}
+
+variable "vpc_id" {
+  description = "Existing VPC to use instead of creating one (then set subnet_ids)."
+  type        = string
+  default     = null
+}
+
+variable "subnet_ids" {
+  description = "Existing subnets in at least 2 AZs (with vpc_id). Private subnets need a NAT gateway or VPC endpoints and assign_public_ip = false."
+  type        = list(string)
+  default     = []
+}
+
+variable "assign_public_ip" {
+  description = "Give tasks public IPs (required in the created public-only VPC)."
+  type        = bool
+  default     = true
+}
+
+variable "alb_ingress_cidrs" {
+  description = "CIDR blocks allowed to reach the load balancer."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate ARN for HTTPS on the load balancer (null: plain HTTP on port 80)."
+  type        = string
+  default     = null
+}
+
+# --------------------------------------------------------------- service ---
+
+variable "ci_deploys" {
+  description = "CI (GitHub Actions) deploys new task definition revisions; Terraform ignores the service's task definition."
+  type        = bool
+  default     = true
+}
+
+variable "cpu" {
+  description = "Task CPU units (1024 = 1 vCPU)."
+  type        = number
+  default     = 1024
+}
+
+variable "memory" {
+  description = "Task memory (MiB)."
+  type        = number
+  default     = 2048
+}
+
+variable "desired_count" {
+  description = "Tasks at creation (autoscaling owns the count afterwards)."
+  type        = number
+  default     = 2
+}
+
+variable "min_capacity" {
+  description = "Autoscaling minimum number of tasks."
+  type        = number
+  default     = 2
+}
+
+variable "max_capacity" {
+  description = "Autoscaling maximum number of tasks."
+  type        = number
+  default     = 4
+}
+
+variable "model_poll_seconds" {
+  description = "MODEL_POLL_SECONDS of the service."
+  type        = number
+  default     = 60
+}
+
+variable "capture_sample_percent" {
+  description = "CAPTURE_SAMPLE_PERCENT of the service."
+  type        = number
+  default     = 10
+}
+
+variable "low_confidence_band" {
+  description = "LOW_CONFIDENCE_BAND of the service (\"low,high\")."
+  type        = string
+  default     = "0.4,0.6"
+}
+
+variable "shutdown_timeout_seconds" {
+  description = "SHUTDOWN_TIMEOUT_SECONDS of the service; also the target group's deregistration delay."
+  type        = number
+  default     = 20
+}
+
+variable "secrets" {
+  description = "Secret environment variables for the container: name => Secrets Manager or SSM parameter ARN."
+  type        = map(string)
+  default     = {}
+}
+
+variable "log_retention_days" {
+  description = "Days to keep service and build logs."
+  type        = number
+  default     = 30
+}
+
+variable "capture_expiration_days" {
+  description = "Days to keep captured prediction data."
+  type        = number
+  default     = 90
+}
+
+variable "container_insights" {
+  description = "Enable Container Insights on the cluster (extra cost)."
+  type        = bool
+  default     = false
+}
+
+# ------------------------------------------------------------ monitoring ---
+
+variable "alarm_emails" {
+  description = "Email addresses that receive alarms."
+  type        = list(string)
+  default     = []
+}
+
+# ---------------------------------------------------------------- GitHub ---
+
+variable "github_branch" {
+  description = "Branch allowed to deploy."
+  type        = string
+  default     = "main"
+}
+
+variable "github_environment" {
+  description = "GitHub environment of the deploy job, if the workflow uses one (changes the OIDC `sub` claim)."
+  type        = string
+  default     = null
+}
+
+variable "github_repository_immutable" {
+  description = "Immutable form of the repository in the OIDC `sub` claim (\"owner-<id>/name-<id>\"), if the repository uses immutable subject claims."
+  type        = string
+  default     = null
+}
+
+variable "create_github_oidc_provider" {
+  description = "Create the account's GitHub OIDC provider (false if the account already has one; then set github_oidc_provider_arn)."
+  type        = bool
+  default     = true
+}
+
+variable "github_oidc_provider_arn" {
+  description = "Existing GitHub OIDC provider ARN (with create_github_oidc_provider = false)."
+  type        = string
+  default     = null
+}

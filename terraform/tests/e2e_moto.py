@@ -1,0 +1,434 @@
+#!/usr/bin/env python3
+"""End-to-end test of an env stack against a local moto server.
+
+Starts moto (as a library, with a small shim for its known gaps) on 127.0.0.1,
+copies terraform/ to a temporary folder, adds an override file there that swaps
+the S3 backend for a local one and points the AWS provider at moto, then:
+
+  init -> apply -> check resources through the AWS API -> plan (no changes
+  except the emulator drift named below) -> change the image tag, apply the
+  update, check the service runs the new revision -> destroy -> check through
+  the AWS API that nothing is left behind.
+
+The stack in the repository is never modified. Prints one TAP-like line per
+check ("ok - ..." / "not ok - ..."); exits 0 when all pass, 1 when one fails,
+3 when a prerequisite (terraform, the provider mirror, moto) is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TERRAFORM_ROOT = HERE.parent
+REGION = "us-east-1"
+FIRST_SHA = "1111111111111111111111111111111111111111"
+SECOND_SHA = "2222222222222222222222222222222222222222"
+
+# Attributes moto 5.2 does not read back the way AWS does. A plan that differs
+# from the applied config only in these is still "no changes"; anything else is
+# real drift and fails the test. (resource type, attribute) -> (applies?, why).
+def _always(_before: dict) -> bool:
+    return True
+
+
+def _sg_referencing_rule(before: dict) -> bool:
+    return bool(before.get("referenced_security_group_id"))
+
+
+EMULATOR_DRIFT = {
+    ("aws_ecs_service", "health_check_grace_period_seconds"):
+        (_always, "moto's DescribeServices returns 0 instead of the value set"),
+    ("aws_ecs_service", "availability_zone_rebalancing"):
+        (_always, "moto's DescribeServices does not echo availabilityZoneRebalancing"),
+    ("aws_ecs_service", "enable_ecs_managed_tags"):
+        (_always, "moto's DescribeServices does not echo enableECSManagedTags"),
+    ("aws_vpc_security_group_ingress_rule", "description"):
+        (_sg_referencing_rule, "moto drops the description of rules that reference a security group"),
+    ("aws_vpc_security_group_egress_rule", "description"):
+        (_sg_referencing_rule, "moto drops the description of rules that reference a security group"),
+}
+
+# Provider endpoints pointed at moto (every service the stack uses).
+SERVICES = [
+    "applicationautoscaling", "cloudwatch", "codebuild", "ec2", "ecr", "ecs",
+    "elbv2", "iam", "logs", "s3", "sns", "sts",
+]
+
+RESULTS: list[tuple[bool, str]] = []
+
+
+def report(ok: bool, name: str, detail: str = "") -> bool:
+    RESULTS.append((ok, name))
+    line = f"{'ok' if ok else 'not ok'} - {name}"
+    if detail:
+        line += f" ({detail})" if ok else f": {detail}"
+    print(line, flush=True)
+    return ok
+
+
+# ------------------------------------------------------------------ moto ---
+
+def start_moto():
+    """Start moto in this process with the shim it needs; return (server, url)."""
+    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+    from moto.codebuild.responses import CodeBuildResponse
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log lines
+
+    # Gap: moto 5.2 lacks the tagging API of Application Auto Scaling, and the
+    # provider retries ListTagsForResource forever. Keep tags in memory here.
+    tags: dict[str, dict[str, str]] = {}
+    original_register = ApplicationAutoScalingResponse.register_scalable_target
+
+    def _arn(self) -> str:
+        return self._get_param("ResourceARN") or ""
+
+    def list_tags_for_resource(self):
+        return json.dumps({"Tags": tags.get(_arn(self), {})})
+
+    def tag_resource(self):
+        tags.setdefault(_arn(self), {}).update(self._get_param("Tags") or {})
+        return json.dumps({})
+
+    def untag_resource(self):
+        for key in self._get_param("TagKeys") or []:
+            tags.get(_arn(self), {}).pop(key, None)
+        return json.dumps({})
+
+    def register_scalable_target(self):
+        body = original_register(self)
+        try:
+            arn = json.loads(body).get("ScalableTargetARN")
+        except (TypeError, ValueError):
+            arn = None
+        if arn and self._get_param("Tags"):
+            tags.setdefault(arn, {}).update(self._get_param("Tags"))
+        return body
+
+    # Gap: moto's DeleteProject takes only a name, the provider sends the ARN.
+    def delete_project(self):
+        name = self._get_param("name") or ""
+        self.codebuild_backend.delete_project(name.rsplit("/", 1)[-1] if name.startswith("arn:") else name)
+        return "{}"
+
+    CodeBuildResponse.delete_project = delete_project
+    ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource
+    ApplicationAutoScalingResponse.tag_resource = tag_resource
+    ApplicationAutoScalingResponse.untag_resource = untag_resource
+    ApplicationAutoScalingResponse.register_scalable_target = register_scalable_target
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return server, f"http://127.0.0.1:{port}"
+
+
+# ------------------------------------------------------------- terraform ---
+
+class StepFailed(Exception):
+    pass
+
+
+def run(cmd: list[str], cwd: Path, env: dict, timeout: int, log: Path) -> tuple[int, float]:
+    """Run a command in its own process group; kill the whole group on timeout."""
+    started = time.monotonic()
+    with open(log, "ab") as out:
+        out.write(f"\n$ {' '.join(cmd)}\n".encode())
+        out.flush()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise StepFailed(f"timed out after {timeout}s (log: {log})")
+    return rc, time.monotonic() - started
+
+
+def tail(log: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def write_override(stack: Path, endpoint: str, state: Path) -> None:
+    endpoints = "\n".join(f'    {s:<22} = "{endpoint}"' for s in SERVICES)
+    (stack / "e2e_moto_override.tf").write_text(f"""\
+# Written by terraform/tests/e2e_moto.py into a temporary copy of the stack.
+terraform {{
+  backend "local" {{
+    path = "{state}"
+  }}
+}}
+
+provider "aws" {{
+  region                      = "{REGION}"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  s3_use_path_style           = true
+
+  endpoints {{
+{endpoints}
+  }}
+}}
+""")
+
+
+def write_tfvars(stack: Path, image_tag: str) -> None:
+    (stack / "e2e.auto.tfvars.json").write_text(json.dumps({
+        "aws_region": REGION,
+        "github_repository": "example-org/ml-serve-ecs",
+        "image_tag": image_tag,
+        # Terraform deploys the image here, so the update step can change it.
+        "ci_deploys": False,
+        "force_destroy": True,
+        "alarm_emails": ["oncall@example.com"],
+    }, indent=2))
+
+
+# ---------------------------------------------------------------- checks ---
+
+def analyse_plan(plan_json: dict) -> tuple[list[str], list[str]]:
+    """Split the plan's changes into (emulator drift, real drift) descriptions."""
+    emulator, real = [], []
+    for rc in plan_json.get("resource_changes", []):
+        actions = rc["change"]["actions"]
+        if actions in (["no-op"], ["read"]):
+            continue
+        if actions != ["update"]:
+            real.append(f"{rc['address']}: {'/'.join(actions)}")
+            continue
+        before = rc["change"].get("before") or {}
+        after = rc["change"].get("after") or {}
+        unknown = rc["change"].get("after_unknown") or {}
+        changed = sorted(k for k in set(before) | set(after) | set(unknown)
+                         if before.get(k) != after.get(k) or unknown.get(k) is True)
+        for attr in changed:
+            desc = f"{rc['address']}.{attr}: {before.get(attr)!r} -> {after.get(attr)!r}"
+            applies, why = EMULATOR_DRIFT.get((rc["type"], attr), (None, ""))
+            if applies is not None and applies(before):
+                emulator.append(f"{desc} [{why}]")
+            else:
+                real.append(desc)
+    return emulator, real
+
+
+def check_applied(aws, outputs: dict) -> list[str]:
+    """Security and reliability properties, read back through the AWS API."""
+    problems = []
+    bucket = outputs["model_bucket_name"]
+    s3 = aws("s3")
+    pab = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    if not all(pab.values()):
+        problems.append(f"bucket public access block incomplete: {pab}")
+    if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
+        problems.append("bucket versioning is not enabled")
+    sse = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    if sse["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] not in ("AES256", "aws:kms"):
+        problems.append(f"bucket not encrypted: {sse}")
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    if not any(st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+               for st in policy["Statement"]):
+        problems.append("bucket policy does not deny plain HTTP")
+
+    ecs = aws("ecs")
+    svc = ecs.describe_services(cluster=outputs["ecs_cluster_name"],
+                                services=[outputs["ecs_service_name"]])["services"][0]
+    # moto keeps no deploymentConfiguration; where it does, check the breaker.
+    breaker = svc.get("deploymentConfiguration", {}).get("deploymentCircuitBreaker")
+    if breaker is not None and not (breaker.get("enable") and breaker.get("rollback")):
+        problems.append(f"circuit breaker not on with rollback: {breaker}")
+    if svc.get("launchType") != "FARGATE":
+        problems.append(f"service is not on Fargate: {svc.get('launchType')}")
+    td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+    container = td["containerDefinitions"][0]
+    if container.get("healthCheck", {}).get("command", [None])[0] != "CMD":
+        problems.append("container has no health check")
+
+    logs = aws("logs")
+    groups = logs.describe_log_groups(logGroupNamePrefix=outputs["log_group_name"])["logGroups"]
+    if not groups or not groups[0].get("retentionInDays"):
+        problems.append("service log group has no retention")
+
+    ecr = aws("ecr")
+    repo = ecr.describe_repositories()["repositories"][0]
+    if repo["imageTagMutability"] != "IMMUTABLE" or not repo["imageScanningConfiguration"]["scanOnPush"]:
+        problems.append(f"ECR repository not immutable/scanned: {repo}")
+    return problems
+
+
+def leftovers(aws) -> list[str]:
+    """Everything the stack creates, listed through the AWS API."""
+    found = []
+    ec2 = aws("ec2")
+    found += [f"vpc {v['VpcId']}" for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")]
+    found += [f"security group {g['GroupId']}" for g in ec2.describe_security_groups()["SecurityGroups"]
+              if g["GroupName"] != "default"]
+    found += [f"internet gateway {g['InternetGatewayId']}"
+              for g in ec2.describe_internet_gateways()["InternetGateways"]
+              if any(t["Key"] == "Project" for t in g.get("Tags", []))]
+    elb = aws("elbv2")
+    found += [f"load balancer {lb['LoadBalancerName']}" for lb in elb.describe_load_balancers()["LoadBalancers"]]
+    found += [f"target group {tg['TargetGroupName']}" for tg in elb.describe_target_groups()["TargetGroups"]]
+    ecs = aws("ecs")
+    for arn in ecs.list_clusters()["clusterArns"]:
+        for c in ecs.describe_clusters(clusters=[arn])["clusters"]:
+            if c["status"] != "INACTIVE":
+                found.append(f"ecs cluster {c['clusterName']}")
+    found += [f"task definition {arn}" for arn in ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"]]
+    found += [f"ecr repository {r['repositoryName']}" for r in aws("ecr").describe_repositories()["repositories"]]
+    found += [f"bucket {b['Name']}" for b in aws("s3").list_buckets()["Buckets"]]
+    iam = aws("iam")
+    found += [f"iam role {r['RoleName']}" for r in iam.list_roles()["Roles"]]
+    found += [f"oidc provider {p['Arn']}" for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+    found += [f"log group {g['logGroupName']}" for g in aws("logs").describe_log_groups()["logGroups"]]
+    found += [f"sns topic {t['TopicArn']}" for t in aws("sns").list_topics()["Topics"]]
+    cw = aws("cloudwatch")
+    found += [f"alarm {a['AlarmName']}" for a in cw.describe_alarms()["MetricAlarms"]]
+    found += [f"dashboard {d['DashboardName']}" for d in cw.list_dashboards()["DashboardEntries"]]
+    found += [f"codebuild project {p}" for p in aws("codebuild").list_projects()["projects"]]
+    aas = aws("application-autoscaling")
+    found += [f"scalable target {t['ResourceId']}"
+              for t in aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]]
+    found += [f"scaling policy {p['PolicyName']}"
+              for p in aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]]
+    return found
+
+
+# ------------------------------------------------------------------ main ---
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stack", default="envs/dev", help="env stack, relative to terraform/ (default: envs/dev)")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per terraform command")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, state)")
+    args = parser.parse_args()
+
+    terraform = shutil.which("terraform")
+    if not terraform:
+        print("MISSING: terraform is not on PATH", file=sys.stderr)
+        return 3
+    try:
+        import boto3  # noqa: F401  (comes with moto[server])
+        import moto  # noqa: F401
+    except ImportError as e:
+        print(f"MISSING: python3 cannot import moto/boto3 ({e}); pip install 'moto[server]'", file=sys.stderr)
+        return 3
+    import boto3
+
+    work = Path(tempfile.mkdtemp(prefix="tf-e2e-"))
+    log = work / "terraform.log"
+    shutil.copytree(TERRAFORM_ROOT, work / "terraform",
+                    ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl",
+                                                  "terraform.tfvars", "*.auto.tfvars", "backend.hcl"))
+    stack = work / "terraform" / args.stack
+    state = work / "terraform.tfstate"
+
+    server, endpoint = start_moto()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_VAR_"))}
+    env.update({
+        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL": endpoint,
+        "TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1",
+        "TF_DATA_DIR": str(work / "tf-data"),
+    })
+    os.environ.update({k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")})
+
+    def aws(service: str):
+        return boto3.client(service, region_name=REGION, endpoint_url=endpoint,
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
+    def tf(name: str, *tf_args: str) -> float:
+        rc, secs = run([terraform, *tf_args], stack, env, args.timeout, log)
+        if rc != 0:
+            raise StepFailed(f"terraform {tf_args[0]} exited {rc}\n{tail(log)}")
+        return secs
+
+    def outputs() -> dict:
+        out = subprocess.run([terraform, "output", "-json"], cwd=stack, env=env, capture_output=True,
+                             text=True, timeout=120, check=True).stdout
+        return {k: v["value"] for k, v in json.loads(out).items()}
+
+    print(f"# moto {endpoint}, work dir {work}", flush=True)
+    # Build moto's per-service backends once before terraform's parallel calls.
+    aws("sts").get_caller_identity()
+    aws("iam").list_roles()
+    aws("ec2").describe_vpcs()
+    write_override(stack, endpoint, state)
+    write_tfvars(stack, FIRST_SHA)
+    applied = False
+    try:
+        secs = tf("init", "init", "-input=false", "-no-color")
+        report(True, "e2e init", f"{secs:.0f}s")
+
+        applied = True  # from here on, always try to destroy
+        secs = tf("apply", "apply", "-auto-approve", "-input=false", "-no-color")
+        report(True, "e2e apply", f"{secs:.0f}s")
+
+        problems = check_applied(aws, outputs())
+        report(not problems, "e2e applied resources have the security/reliability settings", "; ".join(problems))
+
+        plan_file = work / "plan.tfplan"
+        secs = tf("plan", "plan", "-input=false", "-no-color", f"-out={plan_file}")
+        show = subprocess.run([terraform, "show", "-json", str(plan_file)], cwd=stack, env=env,
+                              capture_output=True, text=True, timeout=120, check=True).stdout
+        emulator, real = analyse_plan(json.loads(show))
+        for d in emulator:
+            print(f"# emulator drift (ignored): {d}", flush=True)
+        report(not real, "e2e plan after apply shows no changes", f"{secs:.0f}s, {len(emulator)} emulator drift"
+               if not real else "real drift:\n  " + "\n  ".join(real))
+
+        write_tfvars(stack, SECOND_SHA)
+        secs = tf("apply (update)", "apply", "-auto-approve", "-input=false", "-no-color")
+        out = outputs()
+        svc = aws("ecs").describe_services(cluster=out["ecs_cluster_name"],
+                                           services=[out["ecs_service_name"]])["services"][0]
+        image = aws("ecs").describe_task_definition(taskDefinition=svc["taskDefinition"])[
+            "taskDefinition"]["containerDefinitions"][0]["image"]
+        report(image.endswith(f":{SECOND_SHA}"), "e2e update (new image tag) rolls the service",
+               f"{secs:.0f}s" if image.endswith(f":{SECOND_SHA}") else f"service still runs {image}")
+    except Exception as e:  # noqa: BLE001 - any failure fails the run, then we clean up
+        report(False, "e2e apply/plan/update", f"{type(e).__name__}: {e}")
+    finally:
+        if applied:
+            try:
+                secs = tf("destroy", "destroy", "-auto-approve", "-input=false", "-no-color")
+                report(True, "e2e destroy", f"{secs:.0f}s")
+            except StepFailed as e:
+                report(False, "e2e destroy", str(e))
+            try:
+                left = leftovers(aws)
+            except Exception as e:  # noqa: BLE001 - any API error is a failed check
+                left = [f"could not list resources: {e!r}"]
+            report(not left, "e2e destroy leaves nothing behind (checked via the AWS API)", "; ".join(left))
+        server.stop()
+        if args.keep or not all(ok for ok, _ in RESULTS):
+            print(f"# kept {work} (terraform.log has every command's output)", flush=True)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+    return 0 if all(ok for ok, _ in RESULTS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
