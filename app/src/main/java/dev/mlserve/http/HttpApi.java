@@ -153,7 +153,7 @@ public final class HttpApi {
     ctx.attribute(RequestLog.API, "tfserving");
     ctx.attribute(RequestLog.MODEL, t.model());
     switch (t.verb()) {
-      case "" -> json(ctx, 200, g -> TfServingApi.writeStatus(g, registry, t));
+      case "" -> writeJson(ctx, 200, g -> TfServingApi.writeStatus(g, registry, t), false);
       case "/metadata" -> {
         OptionalLong v = t.version();
         if (t.label().isPresent()) {
@@ -161,7 +161,7 @@ public final class HttpApi {
         }
         ModelVersion mv = registry.acquire(t.model(), v);
         try {
-          json(ctx, 200, g -> TfServingApi.writeMetadata(g, mv));
+          writeJson(ctx, 200, g -> TfServingApi.writeMetadata(g, mv), false);
         } finally {
           mv.release();
         }
@@ -226,10 +226,9 @@ public final class HttpApi {
     ctx.attribute(RequestLog.MODEL, model);
     ModelVersion mv = registry.acquire(model, version);
     try {
-      json(
-          ctx,
-          200,
-          g -> V2Api.writeModelMetadata(g, mv, version.isPresent() ? java.util.List.of(mv.version()) : registry.liveVersions(model)));
+      java.util.List<Long> versions =
+          version.isPresent() ? java.util.List.of(mv.version()) : registry.liveVersions(model);
+      writeJson(ctx, 200, g -> V2Api.writeModelMetadata(g, mv, versions), false);
     } finally {
       mv.release();
     }
@@ -337,6 +336,8 @@ public final class HttpApi {
       return node;
     } catch (JsonProcessingException e) {
       String msg = e.getOriginalMessage();
+      int source = msg.indexOf(" (start marker");
+      msg = source > 0 ? msg.substring(0, source) : msg;
       throw ServingException.badRequest(
           "malformed JSON at line "
               + e.getLocation().getLineNr()
