@@ -355,12 +355,14 @@ def is_within(path: Path, parent: Path) -> bool:
 
 
 def git_commit() -> str | None:
+    """HEAD, with "-dirty" when training/ has uncommitted changes (the code that trained)."""
+    def git(*cmd):
+        return subprocess.run(["git", "-C", str(REPO_ROOT), *cmd],
+                              capture_output=True, text=True, check=True).stdout.strip()
     try:
-        out = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
-            capture_output=True, text=True, check=True,
-        )
-        return out.stdout.strip() or None
+        head = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--", str(TRAINING_DIR))
+        return f"{head}-dirty" if dirty else head or None
     except (OSError, subprocess.CalledProcessError):
         return None
 
