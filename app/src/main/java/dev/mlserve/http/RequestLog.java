@@ -35,7 +35,7 @@ final class RequestLog {
       metrics.lowConfidence(p.model(), version, p.lowConfidenceRows().length);
     }
     log.info(
-        "predict {} {} {} {} {} {} {} {} {}",
+        "predict {} {} {} {} {} {} {} {} {} {}",
         kv("event", "predict"),
         kv("api", api(ctx)),
         kv("model", p.model()),
