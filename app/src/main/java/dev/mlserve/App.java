@@ -1,6 +1,7 @@
 package dev.mlserve;
 
 import dev.mlserve.capture.CaptureSink;
+import dev.mlserve.capture.S3CaptureWriter;
 import dev.mlserve.config.ServerConfig;
 import dev.mlserve.http.HttpApi;
 import dev.mlserve.http.ServerState;
@@ -10,13 +11,20 @@ import dev.mlserve.predict.PredictionService;
 import dev.mlserve.store.LocalModelSource;
 import dev.mlserve.store.ModelSource;
 import dev.mlserve.store.ModelSync;
+import dev.mlserve.store.S3Clients;
+import dev.mlserve.store.S3Location;
+import dev.mlserve.store.S3ModelSource;
 import io.javalin.Javalin;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Objects;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.NetworkConnector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * Wires the service once from its configuration: model source → registry → prediction path →
@@ -37,9 +45,9 @@ public final class App implements AutoCloseable {
   private final Javalin http;
   private volatile boolean closed;
 
-  private App(ServerConfig config, ModelSource source, CaptureSink capture) {
+  private App(ServerConfig config, ServingMetrics metrics, ModelSource source, CaptureSink capture) {
     this.config = config;
-    this.metrics = new ServingMetrics();
+    this.metrics = metrics;
     this.registry = new ModelRegistry();
     this.source = source;
     this.capture = capture;
@@ -51,10 +59,44 @@ public final class App implements AutoCloseable {
         () -> state.ready() ? 1 : 0);
   }
 
-  /** Builds the service for {@code config}; nothing listens until {@link #start}. */
+  /**
+   * Builds the service for {@code config}; nothing listens until {@link #start}. When the models
+   * or the capture live in S3, the client comes from the AWS SDK's own environment (region,
+   * credentials chain, {@code AWS_ENDPOINT_URL_S3}).
+   */
   public static App create(ServerConfig config) {
-    ModelSource source = new LocalModelSource(Path.of(config.modelBasePath()));
-    return new App(config, source, CaptureSink.NONE);
+    boolean needsS3 = config.modelsFromS3() || config.capture().s3Uri().isPresent();
+    return create(config, needsS3 ? S3Clients.fromEnvironment() : null);
+  }
+
+  /**
+   * Builds the service with a given S3 client (tests, or a caller that owns one); {@code s3} may
+   * be null when neither the models nor the capture are in S3. The client is not closed by the app.
+   */
+  public static App create(ServerConfig config, S3Client s3) {
+    ServingMetrics metrics = new ServingMetrics();
+    ModelSource source;
+    if (config.modelsFromS3()) {
+      try {
+        source =
+            new S3ModelSource(
+                requireS3(s3), S3Location.parse(config.modelBasePath()), config.modelCacheDir());
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot use model cache " + config.modelCacheDir(), e);
+      }
+    } else {
+      source = new LocalModelSource(Path.of(config.modelBasePath()));
+    }
+    CaptureSink capture = CaptureSink.NONE;
+    if (config.capture().s3Uri().isPresent()) {
+      S3Location to = S3Location.parse(config.capture().s3Uri().get());
+      capture = new S3CaptureWriter(requireS3(s3), to.bucket(), to.prefix(), config.capture(), metrics);
+    }
+    return new App(config, metrics, source, capture);
+  }
+
+  private static S3Client requireS3(S3Client s3) {
+    return Objects.requireNonNull(s3, "an S3 client is needed for s3:// locations");
   }
 
   /**
@@ -121,8 +163,18 @@ public final class App implements AutoCloseable {
         }
       }
     }
+    // Wait until nothing has been in flight for a short quiet spell: a keep-alive connection
+    // can still carry one more request after the count first touches zero.
     long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
-    while (state.inFlight() > 0 && System.nanoTime() < deadline) {
+    long quietSince = -1;
+    while (System.nanoTime() < deadline) {
+      if (state.inFlight() > 0) {
+        quietSince = -1;
+      } else if (quietSince < 0) {
+        quietSince = System.nanoTime();
+      } else if (System.nanoTime() - quietSince > 100_000_000L) {
+        break;
+      }
       try {
         Thread.sleep(10);
       } catch (InterruptedException e) {

@@ -82,7 +82,11 @@ public record SignatureSpec(
       v = v.reshape(reshaped);
       got = reshaped;
     }
-    if (got.length != want.length) {
+    boolean fits = got.length == want.length;
+    for (int i = 0; fits && i < want.length; i++) {
+      fits = want[i] == -1 || want[i] == got[i];
+    }
+    if (!fits) {
       throw ServingException.badRequest(
           "input '"
               + spec.name()
@@ -90,17 +94,6 @@ public record SignatureSpec(
               + describe(want)
               + " but got "
               + describe(got));
-    }
-    for (int i = 0; i < want.length; i++) {
-      if (want[i] != -1 && want[i] != got[i]) {
-        throw ServingException.badRequest(
-            "input '"
-                + spec.name()
-                + "' must have shape "
-                + describe(want)
-                + " but got "
-                + describe(got));
-      }
     }
     return v;
   }
