@@ -1,6 +1,6 @@
 output "bucket_name" {
   description = "Name of the bucket."
-  value       = aws_s3_bucket.this.id
+  value       = aws_s3_bucket.this.bucket
 }
 
 output "bucket_arn" {
@@ -20,12 +20,12 @@ output "capture_prefix" {
 
 output "model_base_uri" {
   description = "Value for the service's MODEL_BASE_PATH, e.g. s3://bucket/models."
-  value       = "s3://${aws_s3_bucket.this.id}/${var.models_prefix}"
+  value       = "s3://${aws_s3_bucket.this.bucket}/${var.models_prefix}"
 }
 
 output "capture_uri" {
   description = "Value for the service's CAPTURE_S3_URI, e.g. s3://bucket/capture."
-  value       = "s3://${aws_s3_bucket.this.id}/${var.capture_prefix}"
+  value       = "s3://${aws_s3_bucket.this.bucket}/${var.capture_prefix}"
 }
 
 output "kms_key_arn" {
