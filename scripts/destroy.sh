@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Tears an environment down: empties what it owns (model bucket, image repository), then
+# `terraform destroy`. Optionally removes the Terraform state bucket too.
+set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=scripts/lib/stack.sh
+source "$REPO_ROOT/scripts/lib/stack.sh"
+
+usage() {
+  cat <<'USAGE'
+Usage: scripts/destroy.sh [options]
+
+Destroys the Terraform stack terraform/envs/<env>, after:
+  1. asking you to type the environment name (or --yes);
+  2. emptying the model bucket (every object version and delete marker: the bucket is versioned,
+     and S3 refuses to delete a bucket that is not empty) and deleting every image in the ECR
+     repository, so destroy succeeds whatever force_destroy is set to.
+With --state-bucket NAME it finally empties and deletes the Terraform state bucket made by
+terraform/bootstrap (protected by prevent_destroy, so Terraform itself will not): the last step
+back to an empty account. This loses the state history for good.
+
+Options:
+  --env NAME            stack to destroy (default: dev)
+  --yes                 do not ask (for automation; be sure)
+  --state-bucket NAME   also empty and delete this state bucket afterwards
+  --var-file FILE       passed to terraform destroy (default: the stack's terraform.tfvars if any)
+  --dry-run             show what would be deleted; delete nothing
+  -h, --help            this text
+
+Names come from `terraform output` unless set: MODEL_BUCKET, ECR_REPOSITORY_URL.
+TERRAFORM may name the terraform binary. AWS access: the AWS CLI's usual chain.
+Needs: aws, jq, terraform.
+USAGE
+}
+
+env_name="dev" yes=false state_bucket="" var_file="" dry_run=false
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --env) env_name="${2:?--env needs a value}"; shift 2 ;;
+    --yes) yes=true; shift ;;
+    --state-bucket) state_bucket="${2:?--state-bucket needs a value}"; shift 2 ;;
+    --var-file) var_file="${2:?--var-file needs a value}"; shift 2 ;;
+    --dry-run) dry_run=true; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $1" ;;
+  esac
+done
+
+require_tool aws "Install the AWS CLI (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)."
+require_tool jq "Install jq (apt-get install -y jq)."
+require_tool "$TERRAFORM" "Install Terraform (https://developer.hashicorp.com/terraform/install)."
+stack="$REPO_ROOT/terraform/envs/$env_name"
+[[ -d "$stack" ]] || die "no Terraform stack at $stack (check --env)"
+load_stack "$env_name" MODEL_BUCKET=model_bucket_name ECR_REPOSITORY_URL=ecr_repository_url
+require_aws_credentials
+repository_name="${ECR_REPOSITORY_URL#*/}"
+account="$(aws sts get-caller-identity --query Account --output text)"
+
+# empty_bucket NAME: deletes every version and delete marker, 1,000 keys per request.
+empty_bucket() {
+  local bucket="$1" page count total=0
+  if ! aws s3api head-bucket --bucket "$bucket" >/dev/null 2>&1; then
+    log "bucket $bucket: not found (already gone?)"
+    return 0
+  fi
+  while true; do
+    page="$(aws s3api list-object-versions --bucket "$bucket" --max-items 1000 --output json |
+      jq -c '{Objects: ([(.Versions // [])[], (.DeleteMarkers // [])[]] | map({Key, VersionId})), Quiet: true}')"
+    count="$(jq '.Objects | length' <<<"$page")"
+    ((count > 0)) || break
+    if [[ "$dry_run" == true ]]; then
+      log "bucket $bucket: would delete $count object versions (first page)"
+      return 0
+    fi
+    aws s3api delete-objects --bucket "$bucket" --delete "$page" --output json |
+      jq -e '(.Errors // []) | length == 0' >/dev/null || die "could not delete some objects in $bucket"
+    total=$((total + count))
+  done
+  log "bucket $bucket: deleted $total object versions"
+}
+
+# empty_repository NAME: deletes every image (by digest, 100 per request).
+empty_repository() {
+  local repository="$1" ids count
+  if ! aws ecr describe-repositories --repository-names "$repository" >/dev/null 2>&1; then
+    log "repository $repository: not found (already gone?)"
+    return 0
+  fi
+  while true; do
+    ids="$(aws ecr list-images --repository-name "$repository" --max-items 100 --output json |
+      jq -c '[.imageIds[] | {imageDigest}] | unique')"
+    count="$(jq 'length' <<<"$ids")"
+    ((count > 0)) || break
+    if [[ "$dry_run" == true ]]; then
+      log "repository $repository: would delete $count images"
+      return 0
+    fi
+    aws ecr batch-delete-image --repository-name "$repository" --image-ids "$ids" >/dev/null
+    log "repository $repository: deleted $count images"
+  done
+}
+
+cat <<EOF
+This destroys environment '$env_name' in AWS account $account:
+  - every object version in s3://$MODEL_BUCKET (models and captured data)
+  - every image in ECR repository $repository_name
+  - all resources of terraform/envs/$env_name (service, load balancer, network, roles, ...)
+EOF
+[[ -z "$state_bucket" ]] || printf '  - then the Terraform state bucket s3://%s and all its history\n' "$state_bucket"
+
+if [[ "$dry_run" != true && "$yes" != true ]]; then
+  [[ -t 0 ]] || die "not a terminal: pass --yes to confirm non-interactively"
+  read -r -p "Type the environment name ($env_name) to continue: " answer
+  [[ "$answer" == "$env_name" ]] || die "aborted: nothing was deleted"
+fi
+
+empty_bucket "$MODEL_BUCKET"
+empty_repository "$repository_name"
+
+tf_args=(-input=false)
+if [[ -n "$var_file" ]]; then
+  tf_args+=("-var-file=$(cd "$(dirname "$var_file")" && pwd)/$(basename "$var_file")")
+fi
+if [[ "$dry_run" == true ]]; then
+  "$TERRAFORM" -chdir="$stack" plan -destroy "${tf_args[@]}"
+  exit 0
+fi
+"$TERRAFORM" -chdir="$stack" destroy -auto-approve "${tf_args[@]}"
+
+if [[ -n "$state_bucket" ]]; then
+  # The state of the stack just destroyed lives here: only remove it once destroy succeeded.
+  empty_bucket "$state_bucket"
+  aws s3api delete-bucket --bucket "$state_bucket"
+  log "deleted state bucket $state_bucket"
+fi
+log "environment '$env_name' destroyed"
