@@ -40,6 +40,11 @@ output "alb_dns_name" {
   value       = module.service.alb_dns_name
 }
 
+output "alb_zone_id" {
+  description = "Route 53 zone ID of the load balancer (for a DNS alias record)."
+  value       = module.service.alb_zone_id
+}
+
 output "service_url" {
   description = "Base URL of the service (http:// or https://)."
   value       = module.service.service_url
