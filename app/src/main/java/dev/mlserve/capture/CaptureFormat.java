@@ -59,7 +59,7 @@ final class CaptureFormat {
     int[] low = r.lowConfidenceRows() == null ? new int[0] : r.lowConfidenceRows();
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("request_id", r.requestId());
-    m.put("time", DateTimeFormatter.ISO_INSTANT.format(r.time()));
+    m.put("time", DateTimeFormatter.ISO_INSTANT.format(r.time().truncatedTo(ChronoUnit.MICROS)));
     m.put("model", r.model());
     m.put("version", r.version());
     m.put("variant", r.variant() == null || r.variant().isEmpty() ? null : r.variant());

@@ -3,6 +3,7 @@ package dev.mlserve.store;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,7 +46,10 @@ final class S3ObjectDownload {
     this.bucket = bucket;
   }
 
-  /** Reads the bytes of a listed object; the input must be read through or closed. */
+  /**
+   * Reads the bytes of a listed object. It may stop early or close the stream: the download reads
+   * whatever is left itself, so the checksum always covers the whole object.
+   */
   interface Consumer {
     void accept(InputStream in) throws IOException;
   }
@@ -58,17 +62,21 @@ final class S3ObjectDownload {
     long start = System.nanoTime();
     GetObjectResponse response;
     long read;
-    try (ResponseInputStream<GetObjectResponse> body =
-        s3.getObject(
-            b -> {
-              b.bucket(bucket).key(item.key()).checksumMode(ChecksumMode.ENABLED);
-              etag.ifPresent(e -> b.ifMatch(e.quoted()));
-            })) {
+    ResponseInputStream<GetObjectResponse> body = null;
+    boolean complete = false;
+    try {
+      body =
+          s3.getObject(
+              b -> {
+                b.bucket(bucket).key(item.key()).checksumMode(ChecksumMode.ENABLED);
+                etag.ifPresent(e -> b.ifMatch(e.quoted()));
+              });
       response = body.response();
       Verifying in = new Verifying(body, hasher, new Progress(uri, item.size(), start));
       consumer.accept(in);
-      in.transferTo(java.io.OutputStream.nullOutputStream()); // the hash covers every byte, even after the tar end
+      in.transferTo(OutputStream.nullOutputStream()); // the hash covers every byte, even after the tar end
       read = in.count;
+      complete = true;
     } catch (S3Exception e) {
       if (e.statusCode() == 412) {
         throw new IOException(uri + " changed since it was listed; will retry on the next poll");
@@ -76,6 +84,13 @@ final class S3ObjectDownload {
       throw new IOException("cannot download " + uri + ": " + e.getMessage(), e);
     } catch (SdkException e) {
       throw new IOException("cannot download " + uri + ": " + e.getMessage(), e);
+    } finally {
+      if (body != null) {
+        if (!complete) {
+          body.abort(); // else closing would read the rest of a refused multi-GB object to reuse the connection
+        }
+        body.close();
+      }
     }
     if (read != item.size()) {
       throw new IOException(

@@ -20,10 +20,14 @@ final class TarGzExtractor {
 
   private TarGzExtractor() {}
 
-  /** Extracts into {@code target} (which must exist); returns the number of files written. */
+  /** Extracts into {@code target} (which must exist) and closes {@code gz}; returns the file count. */
   static int extract(InputStream gz, Path target) throws IOException {
-    // Not closed: the caller owns the raw stream and drains it to finish its checksum.
-    GZIPInputStream in = new GZIPInputStream(gz, 64 * 1024);
+    try (GZIPInputStream in = new GZIPInputStream(gz, 64 * 1024)) {
+      return extractTar(in, target);
+    }
+  }
+
+  private static int extractTar(InputStream in, Path target) throws IOException {
     byte[] header = new byte[BLOCK];
     String longName = null;
     String paxPath = null;
