@@ -35,8 +35,8 @@ Options:
 Names come from `terraform output` of the stack, unless set in the environment:
   ECR_REPOSITORY_URL  ECS_CLUSTER  ECS_SERVICE  ECS_TASK_FAMILY  ECS_CONTAINER_NAME  SERVICE_URL
 AWS access: the AWS CLI's usual chain (AWS_PROFILE, AWS_REGION, roles, ...).
-Writes build/deploy/last.json (image, digest, task definition, URL); in GitHub Actions it also
-appends a summary to $GITHUB_STEP_SUMMARY.
+Writes build/deploy/last.json (image, digest, task definition, URL); in GitHub Actions a full
+deploy also appends a summary to $GITHUB_STEP_SUMMARY.
 Needs: aws, jq, git, a JDK 17+ for ./mvnw (and terraform unless the names are in the environment).
 USAGE
 }
@@ -47,7 +47,7 @@ while [[ $# -gt 0 ]]; do
     --env) env_name="${2:?--env needs a value}"; shift 2 ;;
     --tag) tag="${2:?--tag needs a value}"; shift 2 ;;
     --demo-model) demo=true; shift ;;
-    --build-only) roll=false; shift ;;
+    --build-only) roll=false; wait=false; smoke=false; shift ;;
     --skip-build) build=false; shift ;;
     --allow-dirty) allow_dirty=true; shift ;;
     --no-wait) wait=false; smoke=false; shift ;;
@@ -153,7 +153,7 @@ fi
 
 jq -n --arg image "$image" --arg digest "$digest" --arg td "$task_definition_arn" --arg url "${SERVICE_URL:-}" \
   '{image: $image, digest: $digest, task_definition: $td, url: $url}' >"$out/last.json"
-if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
+if [[ -n "${GITHUB_STEP_SUMMARY:-}" && "$roll" == true ]]; then
   # shellcheck disable=SC2016 # the backticks are Markdown
   {
     printf '### Deploy\n\n| | |\n|---|---|\n'

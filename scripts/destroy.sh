@@ -15,7 +15,8 @@ Destroys the Terraform stack terraform/envs/<env>, after:
   1. asking you to type the environment name (or --yes);
   2. emptying the model bucket (every object version and delete marker: the bucket is versioned,
      and S3 refuses to delete a bucket that is not empty) and deleting every image in the ECR
-     repository, so destroy succeeds whatever force_destroy is set to.
+     repository, so destroy succeeds whatever force_destroy is set to;
+then deregisters and deletes the task definition revisions CI registered (not in the state).
 With --state-bucket NAME it finally empties and deletes the Terraform state bucket made by
 terraform/bootstrap (protected by prevent_destroy, so Terraform itself will not): the last step
 back to an empty account. This loses the state history for good.
@@ -28,7 +29,7 @@ Options:
   --dry-run             show what would be deleted; delete nothing
   -h, --help            this text
 
-Names come from `terraform output` unless set: MODEL_BUCKET, ECR_REPOSITORY_URL.
+Names come from `terraform output` unless set: MODEL_BUCKET, ECR_REPOSITORY_URL, ECS_TASK_FAMILY.
 TERRAFORM may name the terraform binary. AWS access: the AWS CLI's usual chain.
 Needs: aws, jq, terraform.
 USAGE
@@ -52,7 +53,8 @@ require_tool jq "Install jq (apt-get install -y jq)."
 require_tool "$TERRAFORM" "Install Terraform (https://developer.hashicorp.com/terraform/install)."
 stack="$REPO_ROOT/terraform/envs/$env_name"
 [[ -d "$stack" ]] || die "no Terraform stack at $stack (check --env)"
-load_stack "$env_name" MODEL_BUCKET=model_bucket_name ECR_REPOSITORY_URL=ecr_repository_url
+load_stack "$env_name" MODEL_BUCKET=model_bucket_name ECR_REPOSITORY_URL=ecr_repository_url \
+  ECS_TASK_FAMILY=task_definition_family
 require_aws_credentials
 repository_name="${ECR_REPOSITORY_URL#*/}"
 account="$(aws sts get-caller-identity --query Account --output text)"
@@ -106,6 +108,7 @@ This destroys environment '$env_name' in AWS account $account:
   - every object version in s3://$MODEL_BUCKET (models and captured data)
   - every image in ECR repository $repository_name
   - all resources of terraform/envs/$env_name (service, load balancer, network, roles, ...)
+  - every revision of task definition family $ECS_TASK_FAMILY
 EOF
 [[ -z "$state_bucket" ]] || printf '  - then the Terraform state bucket s3://%s and all its history\n' "$state_bucket"
 
@@ -127,6 +130,20 @@ if [[ "$dry_run" == true ]]; then
   exit 0
 fi
 "$TERRAFORM" -chdir="$stack" destroy -auto-approve "${tf_args[@]}"
+
+# Revisions deploys registered outside Terraform: deregister, then delete (10 per request).
+mapfile -t revisions < <(aws ecs list-task-definitions --family-prefix "$ECS_TASK_FAMILY" --status ACTIVE \
+  --query 'taskDefinitionArns[]' --output text | tr '\t' '\n' | sed '/^$/d;/^None$/d')
+for arn in "${revisions[@]+"${revisions[@]}"}"; do
+  aws ecs deregister-task-definition --task-definition "$arn" >/dev/null
+done
+mapfile -t inactive < <(aws ecs list-task-definitions --family-prefix "$ECS_TASK_FAMILY" --status INACTIVE \
+  --query 'taskDefinitionArns[]' --output text | tr '\t' '\n' | sed '/^$/d;/^None$/d')
+for ((i = 0; i < ${#inactive[@]}; i += 10)); do
+  aws ecs delete-task-definitions --task-definitions "${inactive[@]:i:10}" >/dev/null 2>&1 ||
+    log "could not delete inactive revisions of $ECS_TASK_FAMILY (harmless: INACTIVE revisions cost nothing)"
+done
+log "task definition family $ECS_TASK_FAMILY: ${#revisions[@]} revisions deregistered"
 
 if [[ -n "$state_bucket" ]]; then
   # The state of the stack just destroyed lives here: only remove it once destroy succeeded.

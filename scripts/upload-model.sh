@@ -6,7 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 usage() {
   cat <<'USAGE'
-Usage: scripts/upload-model.sh [options] VERSION_DIR
+Usage: scripts/upload-model.sh [options] [VERSION_DIR]
 
 Uploads the SavedModel in VERSION_DIR (a folder holding saved_model.pb, variables/, assets/...)
 to BASE/<name>/<version>/, the layout the service reads from MODEL_BASE_PATH. saved_model.pb is
@@ -16,7 +16,8 @@ instead (the folder's contents at the archive root).
 
 Name and version default to the last two path components, so models/imdb-sentiment/1 uploads
 model "imdb-sentiment" version 1. Versions are immutable: an existing version is refused unless
---force.
+--force. Without VERSION_DIR it uploads every bundled models/<name>/<version>/ of this repository
+that the store does not have yet (the first-deploy step in docs/DEPLOY.md).
 
 Options:
   --base s3://BUCKET/PREFIX  where models live (default: $MODEL_BASE_PATH if it is s3://...,
@@ -50,7 +51,28 @@ while [[ $# -gt 0 ]]; do
     *) [[ -z "$dir" ]] || die "only one VERSION_DIR, got '$dir' and '$1'"; dir="$1"; shift ;;
   esac
 done
-[[ -n "$dir" ]] || { usage >&2; die "missing VERSION_DIR"; }
+if [[ -z "$dir" ]]; then
+  # Every bundled version, each through this script; present ones are skipped, not overwritten.
+  [[ -z "$name" && -z "$version" && "$tar" != true ]] || die "--name, --version and --tar need a VERSION_DIR"
+  passthrough=(--env "$env_name")
+  [[ -z "$base" ]] || passthrough+=(--base "$base")
+  [[ "$force" != true ]] || passthrough+=(--force)
+  [[ "$dry_run" != true ]] || passthrough+=(--dry-run)
+  found=0
+  for pb in "$REPO_ROOT"/models/*/*/saved_model.pb; do
+    [[ -f "$pb" ]] || continue
+    found=$((found + 1))
+    out="$("$0" "${passthrough[@]}" "$(dirname "$pb")" 2>&1)" && { printf '%s\n' "$out"; continue; }
+    if [[ "$out" == *"already exists"* ]]; then
+      printf 'skipped %s: already in the store\n' "${pb#"$REPO_ROOT/"}"
+    else
+      printf '%s\n' "$out" >&2
+      exit 1
+    fi
+  done
+  ((found > 0)) || die "no models/<name>/<version>/saved_model.pb in $REPO_ROOT; pass a VERSION_DIR"
+  exit 0
+fi
 [[ -d "$dir" ]] || die "not a folder: $dir"
 dir="$(cd "$dir" && pwd)"
 [[ -f "$dir/saved_model.pb" ]] || die "$dir has no saved_model.pb: pass a SavedModel version folder (e.g. models/imdb-sentiment/1)"

@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# Tests the operator scripts: shellcheck, --help, clear errors, and dry runs against moto
+# (an in-process AWS emulator) and a stub HTTP service.
+# shellcheck disable=SC2016 # jq programs are single-quoted on purpose
+set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+usage() {
+  cat <<'USAGE'
+Usage: scripts/test-scripts.sh
+
+Checks scripts/: shellcheck on every script; --help and bad arguments of each operator script;
+clear errors for missing tools and missing AWS credentials; then runs them for real against
+moto (python3 -m moto.server on 127.0.0.1, fake credentials, AWS_ENDPOINT_URL):
+  upload-model.sh  files land under <base>/<name>/<version>/, saved_model.pb last, versions are
+                   immutable, --tar, --dry-run, bad names and versions refused
+  deploy.sh        --skip-build: a new task definition revision with only the image changed,
+                   the service moved to it, tags kept; a missing image and a rollout that never
+                   completes both fail clearly
+  destroy.sh       (terraform stubbed) refuses without confirmation; empties the versioned model
+                   bucket and the image repository, then calls terraform destroy; --state-bucket
+  smoke.sh         passes against a stub service, fails on a bad answer and on no answer
+Ends with "scripts: N passed, M failed". Missing shellcheck/python3/moto: SKIP (fails with CI=true).
+KEEP_TMP=1 keeps the scratch folder (moto state dumps, logs) for a look afterwards.
+USAGE
+}
+case "${1:-}" in
+  -h | --help) usage; exit 0 ;;
+  "") ;;
+  *) usage >&2; die "unknown argument: $1" ;;
+esac
+
+for tool in shellcheck python3 aws jq curl; do
+  command -v "$tool" >/dev/null 2>&1 ||
+    skip_or_fail "scripts test needs '$tool' (apt-get install -y shellcheck jq curl; pip install awscli 'moto[server]')"
+done
+python3 -c 'import moto, flask' 2>/dev/null || skip_or_fail "scripts test needs moto with its server (pip install 'moto[server]')"
+
+started=$SECONDS
+tmp="$(mktemp -d)"
+moto_pid=""
+stub_pid=""
+cleanup() {
+  local pid
+  for pid in "$moto_pid" "$stub_pid"; do
+    [[ -z "$pid" ]] || { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+  done
+  if [[ -n "${KEEP_TMP:-}" ]]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+S="$REPO_ROOT/scripts"
+
+# expect_fail NAME PATTERN CMD...: CMD must exit non-zero and say PATTERN (extended regex).
+expect_fail() {
+  local name="$1" pattern="$2" out
+  shift 2
+  if out="$("$@" 2>&1 </dev/null)"; then
+    fail "$name" "succeeded, expected a failure"
+  elif grep -Eq -- "$pattern" <<<"$out"; then
+    pass "$name"
+  else
+    fail "$name" "message did not match /$pattern/: $(tail -n 3 <<<"$out")"
+  fi
+}
+
+echo "static checks:"
+mapfile -t scripts < <(find "$S" -name '*.sh' -type f | sort)
+for file in "${scripts[@]}"; do
+  check "shellcheck ${file#"$REPO_ROOT/"}" shellcheck -x -P "$REPO_ROOT" "$file"
+done
+operator=(deploy.sh destroy.sh smoke.sh upload-model.sh build-base-image.sh test-image.sh test-scripts.sh test-workflows.sh)
+for name in "${operator[@]}"; do
+  [[ -f "$S/$name" ]] || { fail "$name exists"; continue; }
+  check "$name --help" bash -c "'$S/$name' --help | head -n 1 | grep -q '^Usage: scripts/$name'"
+  check "$name is executable with strict mode" bash -c "[[ -x '$S/$name' ]] && grep -q '^set -euo pipefail' '$S/$name'"
+done
+for name in deploy.sh destroy.sh smoke.sh upload-model.sh build-base-image.sh test-image.sh; do
+  expect_fail "$name rejects an unknown option" 'unknown' "$S/$name" --no-such-option
+done
+
+echo "clear errors:"
+# A PATH with the basics but without the tool under test.
+sandbox_path() { # sandbox_path DIR EXCLUDED...: links every tool on PATH except EXCLUDED into DIR
+  local dir="$1" tool path
+  shift
+  mkdir -p "$dir"
+  for tool in bash env dirname basename cat sed grep mktemp rm mkdir head tail sort find wc tr cut \
+    printf git jq curl python3 sleep date id uname readlink base64 tar aws terraform shellcheck; do
+    [[ " $* " != *" $tool "* ]] || continue
+    path="$(command -v "$tool" 2>/dev/null)" || continue
+    ln -sf "$path" "$dir/$tool"
+  done
+}
+sandbox_path "$tmp/no-aws" aws
+sandbox_path "$tmp/no-jq" jq
+expect_fail "deploy.sh without aws names the missing tool" "'aws' is not installed" \
+  env PATH="$tmp/no-aws" "$S/deploy.sh" --tag abcdef1
+expect_fail "smoke.sh without jq names the missing tool" "'jq' is not installed" \
+  env PATH="$tmp/no-jq" "$S/smoke.sh" http://127.0.0.1:9
+mkdir -p "$tmp/model/imdb-sentiment/1"
+expect_fail "upload-model.sh refuses a folder without saved_model.pb" 'no saved_model.pb' \
+  "$S/upload-model.sh" --base s3://bucket/models "$tmp/model/imdb-sentiment/1"
+expect_fail "deploy.sh refuses a tag that is not a commit SHA" 'commit SHA' "$S/deploy.sh" --tag latest
+expect_fail "smoke.sh needs a URL" 'missing URL' "$S/smoke.sh"
+
+# A SavedModel-shaped folder (contents are not read by the scripts).
+model="$tmp/models/demo-model/3"
+mkdir -p "$model/variables" "$model/assets"
+printf 'pb' >"$model/saved_model.pb"
+printf 'index' >"$model/variables/variables.index"
+printf 'data' >"$model/variables/variables.data-00000-of-00001"
+printf 'vocab' >"$model/assets/vocab.txt"
+
+# No credentials at all, and nowhere to find any: a clear message, not a stack trace or a hang.
+no_creds=(env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN
+  AWS_SHARED_CREDENTIALS_FILE="$tmp/none" AWS_CONFIG_FILE="$tmp/none" AWS_EC2_METADATA_DISABLED=true
+  AWS_REGION=eu-west-1 AWS_ENDPOINT_URL=http://127.0.0.1:9
+  ECR_REPOSITORY_URL=123456789012.dkr.ecr.eu-west-1.amazonaws.com/x ECS_CLUSTER=c ECS_SERVICE=s
+  ECS_TASK_FAMILY=f ECS_CONTAINER_NAME=app SERVICE_URL=http://127.0.0.1:9 MODEL_BUCKET=b TERRAFORM=true)
+expect_fail "deploy.sh without credentials says so" 'no usable AWS credentials' \
+  timeout 60 "${no_creds[@]}" "$S/deploy.sh" --skip-build --tag abcdef1
+expect_fail "destroy.sh without credentials says so" 'no usable AWS credentials' \
+  timeout 60 "${no_creds[@]}" "$S/destroy.sh" --yes
+expect_fail "upload-model.sh without credentials says so" 'no usable AWS credentials' \
+  timeout 60 "${no_creds[@]}" "$S/upload-model.sh" --base s3://bucket/models "$model"
+
+# --- moto ---
+echo "against moto:"
+moto_port="$(free_port)"
+python3 -m moto.server -H 127.0.0.1 -p "$moto_port" >"$tmp/moto.log" 2>&1 &
+moto_pid=$!
+wait_for_http "http://127.0.0.1:$moto_port/moto-api/" 30 || die "moto did not start: $(tail -n 5 "$tmp/moto.log")"
+export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+  AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1 AWS_EC2_METADATA_DISABLED=true \
+  AWS_SHARED_CREDENTIALS_FILE="$tmp/none" AWS_CONFIG_FILE="$tmp/none"
+unset AWS_PROFILE AWS_SESSION_TOKEN MODEL_BASE_PATH ECR_REPOSITORY_URL ECS_CLUSTER ECS_SERVICE ECS_TASK_FAMILY \
+  ECS_CONTAINER_NAME SERVICE_URL MODEL_BUCKET GITHUB_STEP_SUMMARY
+
+# Log every aws call (upload order matters), then run the real CLI.
+real_aws="$(command -v aws)"
+mkdir -p "$tmp/wrap"
+cat >"$tmp/wrap/aws" <<EOF
+#!/usr/bin/env bash
+printf '%s\n' "\$*" >>"$tmp/aws-calls.log"
+exec "$real_aws" "\$@"
+EOF
+chmod +x "$tmp/wrap/aws"
+PATH="$tmp/wrap:$PATH"
+
+python3 "$S/lib/moto_fixture.py" setup >"$tmp/fixture.json" || die "moto fixture setup failed"
+fx() { jq -r ".$1" "$tmp/fixture.json"; }
+repo_url="$(fx repo_url)"
+sha="$(fx sha)"
+dump() { python3 "$S/lib/moto_fixture.py" dump >"$tmp/state-$1.json"; }
+
+# upload-model.sh
+: >"$tmp/aws-calls.log"
+check "upload-model.sh uploads a version" "$S/upload-model.sh" --base s3://models-test/models "$model"
+expect_fail "upload-model.sh refuses to overwrite a version" 'already exists' \
+  "$S/upload-model.sh" --base s3://models-test/models "$model"
+check "upload-model.sh --force overwrites" "$S/upload-model.sh" --force --base s3://models-test/models "$model"
+check "upload-model.sh --tar uploads <version>.tar.gz (MODEL_BASE_PATH as base)" \
+  env MODEL_BASE_PATH=s3://models-test/models "$S/upload-model.sh" --tar --version 4 "$model"
+check "upload-model.sh --dry-run lists saved_model.pb last" bash -c \
+  "'$S/upload-model.sh' --dry-run --version 5 --base s3://models-test/models '$model' | tail -n 1 | grep -q 'saved_model.pb (last)'"
+mkdir -p "$tmp/models/bad name/1" "$tmp/models/good/v1"
+printf 'pb' >"$tmp/models/bad name/1/saved_model.pb"
+printf 'pb' >"$tmp/models/good/v1/saved_model.pb"
+expect_fail "upload-model.sh refuses an invalid model name" 'invalid model name' \
+  "$S/upload-model.sh" --base s3://models-test/models "$tmp/models/bad name/1"
+expect_fail "upload-model.sh refuses a non-numeric version" 'invalid version' \
+  "$S/upload-model.sh" --base s3://models-test/models "$tmp/models/good/v1"
+expect_fail "upload-model.sh refuses version 0" 'invalid version' \
+  "$S/upload-model.sh" --version 0 --base s3://models-test/models "$model"
+if compgen -G "$REPO_ROOT/models/*/*/saved_model.pb" >/dev/null; then
+  check "upload-model.sh without a folder uploads the bundled models" bash -c \
+    "'$S/upload-model.sh' --base s3://models-test/bundled | grep -q '^uploaded '"
+  check "upload-model.sh without a folder skips versions already there" bash -c \
+    "'$S/upload-model.sh' --base s3://models-test/bundled | grep -q '^skipped '"
+fi
+dump upload
+check "upload-model.sh: <base>/<name>/<version>/ holds every file; --dry-run wrote nothing" jq -e \
+  '[.buckets["models-test"].keys[] | select(startswith("models/"))] == ["models/demo-model/3/assets/vocab.txt", "models/demo-model/3/saved_model.pb",
+     "models/demo-model/3/variables/variables.data-00000-of-00001", "models/demo-model/3/variables/variables.index",
+     "models/demo-model/4.tar.gz"]' "$tmp/state-upload.json"
+check "upload-model.sh: saved_model.pb is uploaded last" bash -c \
+  "grep '^s3 cp' '$tmp/aws-calls.log' | head -n 2 | tail -n 1 | grep -q 'saved_model.pb s3://models-test/models/demo-model/3/saved_model.pb' &&
+   grep '^s3 cp' '$tmp/aws-calls.log' | head -n 1 | grep -q -- '--exclude saved_model.pb'"
+check "upload-model.sh --tar: the folder's files at the archive root" jq -e \
+  '.tar["models-test/models/demo-model/4.tar.gz"] | index("./saved_model.pb") != null and index("./variables/variables.index") != null' \
+  "$tmp/state-upload.json"
+
+# deploy.sh --skip-build: ECS and ECR in moto, as Terraform leaves them.
+deploy_env=(env ECR_REPOSITORY_URL="$repo_url" ECS_CLUSTER=ml-serve-ecs-dev ECS_SERVICE=ml-serve-ecs-dev
+  ECS_TASK_FAMILY=ml-serve-ecs-dev ECS_CONTAINER_NAME=app SERVICE_URL=http://127.0.0.1:9)
+check "deploy.sh --skip-build --no-wait rolls the service" "${deploy_env[@]}" "$S/deploy.sh" --skip-build --tag "$sha" --no-wait
+dump deploy
+check "deploy.sh: new revision 2 with image <repo>:<sha>" jq -e --arg image "$repo_url:$sha" \
+  '.task_definition.revision == 2 and (.task_definition.containers[] | select(.name == "app") | .image) == $image' \
+  "$tmp/state-deploy.json"
+check "deploy.sh: environment, other containers, cpu and memory unchanged" jq -e \
+  '(.task_definition.containers[] | select(.name == "app") | .environment) == [{"name":"MODEL_BASE_PATH","value":"s3://models-test/models"}]
+   and (.task_definition.containers[] | select(.name == "sidecar") | .image) == "public.ecr.aws/example/sidecar:1"
+   and .task_definition.cpu == "1024" and .task_definition.memory == "2048"' "$tmp/state-deploy.json"
+check "deploy.sh: tags copied to the new revision" jq -e \
+  '.task_definition.tags == [{"key":"Project","value":"ml-serve-ecs"}]' "$tmp/state-deploy.json"
+check "deploy.sh: service moved to revision 2" jq -e '.service_task_definition | endswith(":2")' "$tmp/state-deploy.json"
+check "deploy.sh: build/deploy/last.json names image and digest" jq -e --arg image "$repo_url:$sha" \
+  '.image == $image and (.digest | startswith("sha256:"))' "$REPO_ROOT/build/deploy/last.json"
+expect_fail "deploy.sh --skip-build fails for an image not in ECR" 'not in ECR' \
+  "${deploy_env[@]}" "$S/deploy.sh" --skip-build --tag deadbee --no-wait
+# moto never finishes a rollout: the wait must give up with a clear message instead of hanging.
+expect_fail "deploy.sh gives up waiting with a clear message" 'not stable after 0s' \
+  timeout 120 "${deploy_env[@]}" "$S/deploy.sh" --skip-build --tag "$sha" --wait-seconds 0
+
+# destroy.sh, with terraform stubbed (the real stack is tested under terraform/).
+cat >"$tmp/terraform" <<EOF
+#!/usr/bin/env bash
+printf '%s\n' "\$*" >>"$tmp/terraform.log"
+case "\$*" in
+  *"output -json"*) printf '{"model_bucket_name":{"value":"ml-serve-ecs-dev-models"},"ecr_repository_url":{"value":"$repo_url"},"task_definition_family":{"value":"ml-serve-ecs-dev"}}\n' ;;
+esac
+EOF
+chmod +x "$tmp/terraform"
+: >"$tmp/terraform.log"
+expect_fail "destroy.sh without --yes and without a terminal refuses" 'pass --yes' \
+  env TERRAFORM="$tmp/terraform" "$S/destroy.sh"
+check "destroy.sh --dry-run runs a destroy plan" bash -c \
+  "TERRAFORM='$tmp/terraform' '$S/destroy.sh' --dry-run >/dev/null 2>&1 && grep -q 'plan -destroy' '$tmp/terraform.log'"
+dump refused
+check "destroy.sh: refusing and --dry-run deleted nothing" jq -e \
+  '.buckets["ml-serve-ecs-dev-models"].versions == 5 and (.images | length) > 0' "$tmp/state-refused.json"
+check "destroy.sh: no terraform destroy without confirmation" bash -c "! grep -q ' destroy ' '$tmp/terraform.log'"
+check "destroy.sh --yes --state-bucket runs" env TERRAFORM="$tmp/terraform" "$S/destroy.sh" --yes --state-bucket ml-serve-ecs-tfstate
+dump destroyed
+check "destroy.sh: model bucket emptied (all versions and delete markers)" jq -e \
+  '.buckets["ml-serve-ecs-dev-models"].versions == 0' "$tmp/state-destroyed.json"
+check "destroy.sh: image repository emptied" jq -e '.images == []' "$tmp/state-destroyed.json"
+check "destroy.sh: terraform destroy -auto-approve ran" grep -q '^-chdir=.*envs/dev destroy -auto-approve -input=false' "$tmp/terraform.log"
+check "destroy.sh: state bucket deleted" jq -e '.buckets | has("ml-serve-ecs-tfstate") | not' "$tmp/state-destroyed.json"
+check "destroy.sh: task definition revisions deregistered" jq -e '.active_revisions == 0' "$tmp/state-destroyed.json"
+
+# smoke.sh against a stub of the service's HTTP surface.
+echo "smoke.sh against a stub service:"
+cat >"$tmp/stub.py" <<'EOF'
+import json, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+mode = sys.argv[2]
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def answer(self, code, body, ctype="application/json"):
+        data = body.encode()
+        self.send_response(code); self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data))); self.end_headers(); self.wfile.write(data)
+    def do_GET(self):
+        if self.path in ("/v2/health/ready", "/v2/health/live"): self.answer(200, "{}")
+        elif self.path == "/": self.answer(200, "<html>ml-serve</html>", "text/html")
+        elif self.path == "/metrics": self.answer(200, "# HELP up\n# TYPE up gauge\nup 1\n", "text/plain")
+        else: self.answer(404, '{"error": "not found"}')
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path != "/v1/models/imdb-sentiment:predict" or len(body["instances"]) != 2:
+            return self.answer(404, '{"error": "no such model"}')
+        scores = [[0.93], [0.04]] if mode == "good" else [[0.2], [1.7]]
+        self.answer(200, json.dumps({"predictions": scores}))
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+EOF
+for mode in good bad; do
+  stub_port="$(free_port)"
+  python3 "$tmp/stub.py" "$stub_port" "$mode" &
+  stub_pid=$!
+  wait_for_http "http://127.0.0.1:$stub_port/v2/health/live" 10 || die "stub server did not start"
+  if [[ "$mode" == good ]]; then
+    check "smoke.sh passes against a healthy service" "$S/smoke.sh" --timeout 10 "127.0.0.1:$stub_port"
+  else
+    expect_fail "smoke.sh fails on scores out of range" 'FAIL +predict: two scores in \[0,1\]' \
+      "$S/smoke.sh" --timeout 10 "http://127.0.0.1:$stub_port"
+  fi
+  kill "$stub_pid"
+  wait "$stub_pid" 2>/dev/null || true
+  stub_pid=""
+done
+expect_fail "smoke.sh fails when nothing answers" 'FAIL +ready within 2 s' "$S/smoke.sh" --timeout 2 "http://127.0.0.1:9"
+
+printf 'took %d s\n' "$((SECONDS - started))"
+summary scripts
