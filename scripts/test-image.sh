@@ -228,6 +228,11 @@ mkdir -p "$pod"
 cat >"$pod/containers.conf" <<'EOF'
 [containers]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+
+[engine]
+# No systemd in build containers (CI runs this in a privileged Debian container).
+cgroup_manager = "cgroupfs"
+events_logger = "file"
 EOF
 cat >"$pod/storage.conf" <<EOF
 [storage]
@@ -272,9 +277,19 @@ if podman info --format '{{.Host.CgroupControllers}}' | grep -qw memory; then
 fi
 # --read-only without podman's default tmpfs mounts: like Fargate with readonlyRootFilesystem,
 # nothing in the image may need a writable path. -XshowSettings:vm prints the heap the JVM chose.
+run_args=(-d --name "$container" --read-only --read-only-tmpfs=false
+  -e JDK_JAVA_OPTIONS=-XshowSettings:vm -p "127.0.0.1:$host_port:8080")
 launched=$SECONDS
-podman run -d --name "$container" --read-only --read-only-tmpfs=false "${memory_args[@]}" \
-  -e JDK_JAVA_OPTIONS=-XshowSettings:vm -p "127.0.0.1:$host_port:8080" "$local_name" >/dev/null
+if ! podman run "${run_args[@]}" "${memory_args[@]}" "$local_name" >/dev/null 2>"$logs/podman-run.log"; then
+  # Nested or rootless cgroups may refuse a memory limit: run without it, skip the heap check.
+  podman rm -f -t 0 "$container" >/dev/null 2>&1 || true
+  [[ "$memory_limited" == true ]] || die "podman run failed: $(cat "$logs/podman-run.log")"
+  printf '    note: podman refused --memory (%s); running without a limit\n' "$(tail -n 1 "$logs/podman-run.log")"
+  memory_limited=false
+  launched=$SECONDS
+  podman run "${run_args[@]}" "$local_name" >/dev/null 2>"$logs/podman-run.log" ||
+    die "podman run failed: $(cat "$logs/podman-run.log")"
+fi
 base_url="http://127.0.0.1:$host_port"
 
 ready=false
