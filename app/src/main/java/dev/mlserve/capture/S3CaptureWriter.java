@@ -101,6 +101,15 @@ public final class S3CaptureWriter implements CaptureSink {
   }
 
   private void run() {
+    try {
+      loop();
+    } catch (RuntimeException | Error e) {
+      log.error("capture writer stopped by an unexpected error; later records are dropped", e);
+      stopping = true;
+    }
+  }
+
+  private void loop() {
     Map<String, List<CaptureRecord>> pending = new LinkedHashMap<>();
     long nextFlush = System.nanoTime() + flushInterval.toNanos();
     while (true) {
@@ -170,8 +179,10 @@ public final class S3CaptureWriter implements CaptureSink {
             records.size(), "model", model);
         log.debug("wrote {} capture records to s3://{}/{}", records.size(), bucket, key);
         return;
-      } catch (SdkException e) {
-        if (attempt >= UPLOAD_ATTEMPTS || Thread.currentThread().isInterrupted()) {
+      } catch (RuntimeException e) {
+        // Only the SDK's errors are worth another try; anything else would fail the same way.
+        boolean retryable = e instanceof SdkException && !Thread.currentThread().isInterrupted();
+        if (attempt >= UPLOAD_ATTEMPTS || !retryable) {
           failed(model, records.size(), key, e);
           return;
         }

@@ -18,8 +18,9 @@ public record S3Location(String bucket, String prefix) {
     while (prefix.endsWith("/")) {
       prefix = prefix.substring(0, prefix.length() - 1);
     }
-    // S3's own bucket rules, so a typo fails at start rather than as an opaque 400 on every poll.
-    if (!bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
+    // Roughly S3's bucket rules (loose enough for legacy us-east-1 names with capitals or
+    // underscores), so a typo fails at start rather than as an opaque error on every poll.
+    if (!bucket.matches("[A-Za-z0-9][A-Za-z0-9._-]{1,254}")) {
       throw new IllegalArgumentException("invalid bucket name '" + bucket + "' in " + uri);
     }
     if (prefix.startsWith("/") || prefix.contains("//")) {

@@ -198,8 +198,9 @@ class S3CaptureWriterTest {
     return c == null ? 0 : c.count();
   }
 
+  /** The capture files; S3Proxy lists an object's temporary "<key>-<uuid>" while a PUT is under way. */
   private List<S3Object> objects(String prefix) {
-    return s3.list(bucket, prefix);
+    return s3.list(bucket, prefix).stream().filter(o -> o.key().endsWith(".jsonl")).toList();
   }
 
   private List<S3Object> waitForObjects(String prefix, int count, Duration timeout) throws InterruptedException {

@@ -15,6 +15,7 @@ import org.gaul.s3proxy.auth.AuthenticationType;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.retry.RetryMode;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -80,6 +81,7 @@ public final class S3ProxyFixture implements AutoCloseable {
             .httpClientBuilder(ApacheHttpClient.builder())
             .overrideConfiguration(
                 o -> {
+                  o.retryStrategy(RetryMode.STANDARD); // as S3Clients configures the service's client
                   for (ExecutionInterceptor i : interceptors) {
                     o.addExecutionInterceptor(i);
                   }
