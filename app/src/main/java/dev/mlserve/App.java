@@ -44,6 +44,7 @@ public final class App implements AutoCloseable {
   private final ServerState state = new ServerState();
   private final Javalin http;
   private volatile boolean closed;
+  private S3Client ownedS3;
 
   private App(ServerConfig config, ServingMetrics metrics, ModelSource source, CaptureSink capture) {
     this.config = config;
@@ -66,7 +67,10 @@ public final class App implements AutoCloseable {
    */
   public static App create(ServerConfig config) {
     boolean needsS3 = config.modelsFromS3() || config.capture().s3Uri().isPresent();
-    return create(config, needsS3 ? S3Clients.fromEnvironment() : null);
+    S3Client s3 = needsS3 ? S3Clients.fromEnvironment() : null;
+    App app = create(config, s3);
+    app.ownedS3 = s3; // built here, so closed here
+    return app;
   }
 
   /**
@@ -189,6 +193,9 @@ public final class App implements AutoCloseable {
     predictions.close();
     capture.close();
     registry.close();
+    if (ownedS3 != null) {
+      ownedS3.close();
+    }
     log.info("stopped after {} ms", (System.nanoTime() - start) / 1_000_000);
   }
 }

@@ -99,10 +99,13 @@ public record ServerConfig(
             r.integer("BATCH_MAX_WAIT_MICROS", 1000, 0, 10_000_000),
             r.integer("BATCH_MAX_QUEUE_ROWS", 8192, 1, 100_000_000),
             r.integer("BATCH_WORKERS", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 256));
+    if (base.startsWith("s3://") && !isS3Uri(base)) {
+      r.problem("MODEL_BASE_PATH must look like s3://bucket/prefix with a valid bucket name, got '" + base + "'");
+    }
     Optional<String> captureUri = r.optional("CAPTURE_S3_URI");
     captureUri.ifPresent(
         u -> {
-          if (!u.startsWith("s3://") || u.length() <= 5) {
+          if (!isS3Uri(u)) {
             r.problem("CAPTURE_S3_URI must look like s3://bucket/prefix, got '" + u + "'");
           }
         });
@@ -126,6 +129,14 @@ public record ServerConfig(
     r.failIfProblems();
     return new ServerConfig(
         port, base, cache, poll, policy, limits, batching, capture, band, logFormat, shutdown);
+  }
+
+  private static final java.util.regex.Pattern S3_URI =
+      java.util.regex.Pattern.compile("s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?");
+
+  /** {@code s3://bucket[/prefix]} with a bucket name S3 accepts. */
+  static boolean isS3Uri(String uri) {
+    return S3_URI.matcher(uri).matches() && !uri.contains("..");
   }
 
   /** True when the models come from S3 rather than a folder. */

@@ -194,7 +194,10 @@ public final class PredictionService implements AutoCloseable {
               case FLOAT, DOUBLE -> v.number(i);
             });
       }
-      out.put(e.getKey(), Map.of("shape", v.shape(), "data", data));
+      Map<String, Object> tensor = new LinkedHashMap<>();
+      tensor.put("shape", v.shape());
+      tensor.put("data", data);
+      out.put(e.getKey(), tensor);
     }
     return out;
   }

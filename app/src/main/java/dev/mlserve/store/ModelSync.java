@@ -2,6 +2,7 @@ package dev.mlserve.store;
 
 import dev.mlserve.config.VersionPolicy;
 import dev.mlserve.metrics.ServingMetrics;
+import dev.mlserve.model.ModelLoadException;
 import dev.mlserve.model.ModelLoader;
 import dev.mlserve.model.ModelRegistry;
 import dev.mlserve.model.ModelSettings;
@@ -37,6 +38,9 @@ public final class ModelSync implements AutoCloseable {
   private final ServingMetrics metrics;
   private final Map<String, String> lastSettingsError = new ConcurrentHashMap<>();
   private final Map<String, byte[]> lastSettings = new ConcurrentHashMap<>();
+  /** Refused versions and the poll at which to try them again (backoff doubles, max 32 polls). */
+  private final Map<String, int[]> refused = new ConcurrentHashMap<>();
+  private int polls;
   private ScheduledExecutorService poller;
 
   public ModelSync(
@@ -51,6 +55,7 @@ public final class ModelSync implements AutoCloseable {
    * One pass over the source. Returns true when every model found has at least one live version.
    */
   public synchronized boolean syncOnce() {
+    polls++;
     List<String> models;
     try {
       models = source.models();
@@ -91,7 +96,7 @@ public final class ModelSync implements AutoCloseable {
         .forEach(wanted::add);
     Set<Long> live = new HashSet<>(registry.liveVersions(model));
     for (long v : wanted) {
-      if (!live.contains(v)) {
+      if (!live.contains(v) && dueForAttempt(model, v)) {
         load(model, v);
       }
     }
@@ -113,13 +118,21 @@ public final class ModelSync implements AutoCloseable {
     }
   }
 
+  /** A refused version is retried after 1, 2, 4 … 32 polls, not downloaded again every poll. */
+  private boolean dueForAttempt(String model, long version) {
+    int[] retry = refused.get(model + "/" + version);
+    return retry == null || polls >= retry[0];
+  }
+
   private void load(String model, long version) {
     long start = System.nanoTime();
     registry.markLoading(model, version);
+    String key = model + "/" + version;
     try {
       Path dir = source.materialize(model, version);
       ModelVersion mv = ModelLoader.load(model, version, dir);
       registry.install(mv);
+      refused.remove(key);
       metrics.modelLoad(model, version, true, System.nanoTime() - start);
       log.info(
           "model {} version {} loaded from {} in {} ms",
@@ -131,7 +144,14 @@ public final class ModelSync implements AutoCloseable {
       String why = e.getMessage();
       registry.markFailed(model, version, why);
       metrics.modelLoad(model, version, false, System.nanoTime() - start);
-      log.error("model {} version {} refused: {}", model, version, why);
+      int[] retry = refused.computeIfAbsent(key, k -> new int[] {0, 0});
+      retry[1] = retry[1] == 0 ? 1 : Math.min(retry[1] * 2, 32);
+      retry[0] = polls + retry[1];
+      log.error(
+          "refused {}: {}; the live versions keep serving, next try in {} poll(s)",
+          key,
+          e instanceof ModelLoadException ? why.substring(why.indexOf(": ") + 2) : why,
+          retry[1]);
       source.evict(model, version);
     }
   }

@@ -72,12 +72,14 @@ class ServerConfigTest {
                         "CAPTURE_S3_URI", "bucket/capture",
                         "LOW_CONFIDENCE_BAND", "0.7,0.3",
                         "BATCH_ENABLED", "maybe",
-                        "MODEL_VERSION_POLICY", "newest")))
+                        "MODEL_VERSION_POLICY", "newest",
+                        "MODEL_BASE_PATH", "s3://Bad_Bucket/models")))
         .isInstanceOf(ConfigException.class)
         .satisfies(
             e ->
                 assertThat(((ConfigException) e).problems())
-                    .hasSize(7)
+                    .hasSize(8)
+                    .anySatisfy(p -> assertThat(p).contains("MODEL_BASE_PATH must look like s3://"))
                     .anySatisfy(p -> assertThat(p).contains("PORT must be a whole number"))
                     .anySatisfy(p -> assertThat(p).contains("MODEL_POLL_SECONDS must be between"))
                     .anySatisfy(p -> assertThat(p).contains("LOG_FORMAT must be json or text"))
@@ -90,7 +92,7 @@ class ServerConfigTest {
   @Test
   void captureSamplesEverythingWhenABucketIsGivenWithoutAPercentage() {
     assertThat(
-            ServerConfig.fromEnvironment(Map.of("CAPTURE_S3_URI", "s3://b/p"))
+            ServerConfig.fromEnvironment(Map.of("CAPTURE_S3_URI", "s3://bucket/p"))
                 .capture()
                 .samplePercent())
         .isEqualTo(100);
