@@ -10,8 +10,9 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
 
-  # stopTimeout: the drain time plus a margin for the JVM to exit, capped by Fargate's 120 s.
-  stop_timeout = min(var.shutdown_timeout_seconds + 10, 120)
+  # stopTimeout: the drain time, plus up to 10 s for the last data-capture flush and the JVM's
+  # exit, plus a margin; capped by Fargate's 120 s.
+  stop_timeout = min(var.shutdown_timeout_seconds + 15, 120)
 
   # The service's contract. Listed last so extra_environment cannot override it.
   environment = merge(var.extra_environment, {

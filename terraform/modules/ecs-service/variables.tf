@@ -202,13 +202,13 @@ variable "log_format" {
 }
 
 variable "shutdown_timeout_seconds" {
-  description = "SHUTDOWN_TIMEOUT_SECONDS: drain time after SIGTERM. Also the target group's deregistration delay; the container's stopTimeout is 10 s more (at most 120)."
+  description = "SHUTDOWN_TIMEOUT_SECONDS: drain time after SIGTERM. Also the target group's deregistration delay; the container's stopTimeout is 15 s more (at most 120), room for the final data-capture flush."
   type        = number
   default     = 20
 
   validation {
-    condition     = var.shutdown_timeout_seconds >= 0 && var.shutdown_timeout_seconds <= 110
-    error_message = "shutdown_timeout_seconds must be 0-110 (stopTimeout = it + 10 must stay <= 120)."
+    condition     = var.shutdown_timeout_seconds >= 0 && var.shutdown_timeout_seconds <= 105
+    error_message = "shutdown_timeout_seconds must be 0-105 (stopTimeout = it + 15 must stay <= 120)."
   }
 }
 

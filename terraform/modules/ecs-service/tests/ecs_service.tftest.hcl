@@ -99,8 +99,8 @@ run "defaults_are_safe" {
 
   # --- container ------------------------------------------------------------------
   assert {
-    condition     = jsondecode(aws_ecs_task_definition.this.container_definitions)[0].stopTimeout == 30
-    error_message = "stopTimeout must be the drain time plus 10 s."
+    condition     = jsondecode(aws_ecs_task_definition.this.container_definitions)[0].stopTimeout == 35
+    error_message = "stopTimeout must be the drain time plus 15 s."
   }
 
   assert {
