@@ -183,7 +183,8 @@ inspect_image() { # inspect_image TAG VARIANT
   list_layer classes >"$dir/classes.txt"
   list_layer "tensorflow natives" >"$dir/natives.txt"
   check "$variant: TF natives unpacked in /app/native" grep -qx 'app/native/libtensorflow_cc.so.2' "$dir/natives.txt"
-  check "$variant: all three TF .so files present" test "$(grep -c '^app/native/lib.*\.so' "$dir/natives.txt")" -eq 3
+  check "$variant: all three TF .so files present, with TF's LICENSE" bash -c \
+    "[[ \$(grep -c '^app/native/lib.*\.so' '$dir/natives.txt') -eq 3 ]] && grep -qx 'app/native/LICENSE' '$dir/natives.txt'"
   check "$variant: native jar kept out of /app/libs" bash -c "! grep -q 'tensorflow-core-native-.*-linux-x86_64.*\.jar' '$dir/dependencies.txt'"
   check "$variant: TF API jars in /app/libs" grep -q '^app/libs/tensorflow-core-api-' "$dir/dependencies.txt"
   check "$variant: Main and HealthCheck classes" bash -c \
