@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+"""Renders build/bench/raw/ (meta.json, inprocess.json, results.jsonl) into docs/BENCHMARKS.md.
+
+Everything between the GENERATED markers is rewritten; the hand-written Analysis between the
+ANALYSIS markers of an existing file is kept as it is.
+
+  render.py --raw build/bench/raw --doc docs/BENCHMARKS.md
+"""
+
+import argparse
+import json
+import os
+import sys
+
+GEN_BEGIN = "<!-- BEGIN GENERATED: scripts/bench.sh rewrites everything down to END GENERATED -->"
+GEN_END = "<!-- END GENERATED -->"
+AN_BEGIN = "<!-- BEGIN ANALYSIS: hand-written; scripts/bench.sh keeps it -->"
+AN_END = "<!-- END ANALYSIS -->"
+
+HEADER = """# Benchmarks
+
+How fast the service serves the bundled demo model (`models/imdb-sentiment/1`), against what
+TensorFlow Java can do in-process and against the way the original projects served Keras models
+(Flask + `model.predict` under gunicorn), on one machine in one run. Rerun everything with one
+command; it rebuilds the service, runs every measurement and rewrites the generated part below:
+
+```bash
+scripts/bench.sh            # full run (15 s per load point after a 3 s warm-up)
+scripts/bench.sh --quick    # smoke run, 3 s per point, renders build/bench/BENCHMARKS-quick.md
+scripts/bench.sh --help     # options (durations, clients, --jfr, --no-flask, ...)
+```
+
+What is measured:
+
+- **In-process limit** — `dev.mlserve.bench.ModelThroughput` (test sources) loads the model with
+  `ModelLoader.load` and calls `ModelVersion.run` in a loop, as the service's batch workers do,
+  from 1 and 2 threads; rows/s.
+- **The service** — its own JVM, started like production (`dev.mlserve.Main`, `LOG_FORMAT=json`
+  with stdout to a file, defaults for everything else; only `BATCH_ENABLED` changes), loaded by
+  `wrk` on loopback: one text per request in TensorFlow Serving's row format,
+  `{"instances": ["<review sentence>"]}`, cycling through 20 sentences
+  (`scripts/bench/texts.txt`), keep-alive connections; each point after a warm-up at the same
+  concurrency. Latencies are wrk's (closed loop: a connection sends its next request when the
+  previous answer arrives). **p99 at half load** is `hey` with a per-worker rate limit (`-q`) at
+  half the best batching-on rate. **HTTP ceiling**: `wrk` on `GET /v2/health/live`.
+- **Flask reference** — `scripts/bench/flask_app.py`: the same SavedModel through
+  `keras.layers.TFSMLayer` in a Keras model, `model.predict(tf.constant(...), verbose=0)` per
+  request (MODE=predict, as the original projects did), and MODE=call (the Keras model called
+  directly, without `predict`'s per-call machinery: a kinder reference), under
+  `gunicorn -w <cores>` sync workers (which close the connection after each answer). Its scores
+  are checked against the Java service's (to 1e-5) before it is measured.
+- **CPU** columns: cores' worth of CPU used during the point by the server process(es), by the
+  load generator, and by everything else on the machine (`/proc/stat` minus the two) — the
+  machine has 2 cores shared by server, load generator and whatever else runs, so the "other"
+  column tells how noisy a point was. **Mean batch**: rows per TensorFlow call during the point
+  (from the service's own `mlserve_batch_rows` summary). **Peak RSS** is `VmHWM` of the server process (for gunicorn:
+  master + workers summed, which counts shared pages once per process) after the point.
+"""
+
+DEFAULT_ANALYSIS = """
+(Not written yet: read the tables above, then explain here what limits each number, whether the
+targets are met, and why not where they are missed. scripts/bench.sh keeps this section.)
+"""
+
+SERVER_LABEL = {
+    "java-batch-on": "service, batching on",
+    "java-batch-off": "service, batching off",
+    "flask-predict": "Flask + `model.predict`",
+    "flask-call": "Flask + direct call",
+}
+
+
+def load(raw):
+    with open(os.path.join(raw, "meta.json")) as f:
+        meta = json.load(f)
+    inproc = None
+    p = os.path.join(raw, "inprocess.json")
+    if os.path.exists(p):
+        with open(p) as f:
+            inproc = json.load(f)
+    results = []
+    p = os.path.join(raw, "results.jsonl")
+    if os.path.exists(p):
+        with open(p) as f:
+            results = [json.loads(line) for line in f if line.strip()]
+    return meta, inproc, results
+
+
+def fmt_int(x):
+    return f"{x:,.0f}"
+
+
+def fmt_ms(x):
+    if x is None:
+        return "–"
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}" if x < 100 else f"{x:,.0f}"
+
+
+def fmt_ratio(x):
+    if x is None:
+        return "–"
+    return f"{x:.2f}×" if x < 10 else f"{x:.1f}×" if x < 100 else f"{x:,.0f}×"
+
+
+def find(results, server, clients=None, endpoint="predict", load="wrk"):
+    for r in results:
+        if r["server"] == server and r["endpoint"] == endpoint and r["load"] == load:
+            if clients is None or r["clients"] == clients:
+                return r
+    return None
+
+
+def inproc_limit(inproc):
+    """The batched limit: the best rows/s at the largest batch (any thread count)."""
+    if not inproc or not inproc.get("points"):
+        return None, None
+    biggest = max(p["batch"] for p in inproc["points"])
+    best = max((p for p in inproc["points"] if p["batch"] == biggest), key=lambda p: p["rows_per_s"])
+    return best["rows_per_s"], best
+
+
+def load_table(rows, label_of):
+    out = [
+        "| setup | clients | req/s | p50 ms | p90 ms | p99 ms | max ms | errors "
+        "| CPU server | CPU load gen | CPU other | mean batch | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lat = r["latency_ms"]
+        c = r["cores"]
+        errors = r["errors_total"]
+        err = "0" if errors == 0 else f"**{errors:,}** ({', '.join(f'{k} {v}' for k, v in r['errors'].items() if v)})"
+        out.append(
+            f"| {label_of(r)} | {r['clients']} | {fmt_int(r['rps'])} | {fmt_ms(lat.get('p50'))} "
+            f"| {fmt_ms(lat.get('p90'))} | {fmt_ms(lat.get('p99'))} | {fmt_ms(lat.get('max'))} | {err} "
+            f"| {c['server']:.2f} | {c['loadgen']:.2f} | {c['other']:.2f} "
+            f"| {r['mean_batch_rows'] if r.get('mean_batch_rows') else '–'} | {fmt_int(r['server_hwm_mb'])} |"
+        )
+    return out
+
+
+def render(meta, inproc, results):
+    s = meta.get("settings", {})
+    L = []
+    w = L.append
+    w("## The run")
+    w("")
+    py = meta.get("python_reference", {})
+    tf_runtime = inproc.get("tensorflow") if inproc else None
+    w(f"- **Date**: {meta.get('date', '?')} (finished {meta.get('date_end', '?')}); "
+      f"git commit `{meta.get('git_commit', '?')}`{' with uncommitted changes in the tree' if meta.get('git_dirty') else ''}")
+    w(f"- **Machine**: {meta.get('cpu_model', '?')}, {meta.get('cores', '?')} cores "
+      f"({meta.get('threads_per_core', '?')} thread(s) per core), {meta.get('memory_gib', '?')} GiB RAM; "
+      f"{meta.get('os', '?')}, kernel {meta.get('kernel', '?')}")
+    la0 = " / ".join(meta.get("loadavg_start", []))
+    la1 = " / ".join(meta.get("loadavg_end", []))
+    w(f"- **Load average** (1 / 5 / 15 min) at start {la0}, at end {la1} — on 2 cores, anything "
+      "above ~2 before the run means other work was competing (see the CPU other column)")
+    w(f"- **Java**: {meta.get('java', '?')}; TensorFlow Java {meta.get('tensorflow_java', '?')}"
+      f"{f' (TensorFlow runtime {tf_runtime})' if tf_runtime else ''}; Javalin {meta.get('javalin', '?')}; "
+      f"JVM flags `--enable-native-access=ALL-UNNAMED {s.get('java_opts', '?')}`")
+    if py:
+        w(f"- **Reference**: Python {py.get('python')}, TensorFlow {py.get('tensorflow')}, Keras {py.get('keras')}, "
+          f"NumPy {py.get('numpy')}, Flask {py.get('flask')}, gunicorn {py.get('gunicorn')} "
+          f"(`-w {meta.get('cores', '?')}`, sync workers)")
+    w(f"- **Load generators**: {meta.get('wrk', 'wrk ?')}; hey {meta.get('hey', '?')}")
+    w(f"- **Durations**: {s.get('seconds', '?')} s per load point after a {s.get('warmup', '?')} s warm-up; "
+      f"in-process {s.get('inprocess_seconds', '?')} s per point after {s.get('inprocess_warmup', '?')} s; "
+      f"whole run {s.get('duration_s', '?')} s{' (**--quick**: smoke numbers, not results)' if s.get('quick') == 'true' else ''}")
+    w("")
+
+    limit, limit_point = inproc_limit(inproc)
+    on64 = find(results, "java-batch-on", 64)
+    off64 = find(results, "java-batch-off", 64)
+    fp64 = find(results, "flask-predict", 64)
+    fc64 = find(results, "flask-call", 64)
+    on_all = [r for r in results if r["server"] == "java-batch-on" and r["endpoint"] == "predict" and r["load"] == "wrk"]
+    best_on = max(on_all, key=lambda r: r["rps"]) if on_all else None
+    half = find(results, "java-batch-on", load="hey")
+    java_rss = [r["server_hwm_mb"] for r in results if r["server"].startswith("java-")]
+
+    def verdict(ok):
+        return "–" if ok is None else ("**pass**" if ok else "**miss**")
+
+    w("## Targets (2 cores)")
+    w("")
+    w("| target | goal | measured | |")
+    w("|---|---|---|---|")
+    r1 = on64["rps"] / fp64["rps"] if on64 and fp64 and fp64["rps"] else None
+    r1c = on64["rps"] / fc64["rps"] if on64 and fc64 and fc64["rps"] else None
+    extra = f"; {fmt_ratio(r1c)} the direct-call Flask" if r1c else ""
+    w(f"| throughput vs the Flask reference, 64 clients | ≥ 10× | {fmt_ratio(r1)} "
+      f"({fmt_int(on64['rps']) if on64 else '–'} vs {fmt_int(fp64['rps']) if fp64 else '–'} req/s){extra} "
+      f"| {verdict(None if r1 is None else r1 >= 10)} |")
+    r2 = best_on["rps"] / limit if best_on and limit else None
+    w(f"| share of the in-process batched limit at saturation | ≥ 0.7 | {f'{r2:.2f}' if r2 is not None else '–'} "
+      f"({fmt_int(best_on['rps']) if best_on else '–'} req/s at {best_on['clients'] if best_on else '–'} clients vs "
+      f"{fmt_int(limit) if limit else '–'} rows/s at batch {limit_point['batch'] if limit_point else '–'}, "
+      f"{limit_point['threads'] if limit_point else '–'} thread(s)) | {verdict(None if r2 is None else r2 >= 0.7)} |")
+    if half:
+        w(f"| p99 at half of max load | ≤ 20 ms | {fmt_ms(half['latency_ms']['p99'])} ms "
+          f"(p50 {fmt_ms(half['latency_ms']['p50'])} ms at {fmt_int(half['rps'])} req/s; asked "
+          f"{fmt_int(half['target_rate'])}, errors {half['errors_total']}) "
+          f"| {verdict(half['latency_ms']['p99'] <= 20 and half['errors_total'] == 0)} |")
+    else:
+        w("| p99 at half of max load | ≤ 20 ms | – | – |")
+    r4 = on64["rps"] / off64["rps"] if on64 and off64 and off64["rps"] else None
+    w(f"| batching on vs off, 64 clients | ≥ 2× | {fmt_ratio(r4)} "
+      f"({fmt_int(on64['rps']) if on64 else '–'} vs {fmt_int(off64['rps']) if off64 else '–'} req/s) "
+      f"| {verdict(None if r4 is None else r4 >= 2)} |")
+    rss = max(java_rss) if java_rss else None
+    w(f"| peak RSS of the service | ≤ 700 MB | {fmt_int(rss) if rss else '–'} MB "
+      f"| {verdict(None if rss is None else rss <= 700)} |")
+    w("")
+
+    w("## 1. In-process limit (TensorFlow Java, no HTTP)")
+    w("")
+    if inproc and inproc.get("points"):
+        threads = sorted({p["threads"] for p in inproc["points"]})
+        batches = sorted({p["batch"] for p in inproc["points"]})
+        w("| batch | " + " | ".join(f"{t} thread{'s' if t > 1 else ''}: rows/s | ms per call" for t in threads) + " |")
+        w("|---:|" + "---:|---:|" * len(threads))
+        for b in batches:
+            cells = []
+            for t in threads:
+                p = next((p for p in inproc["points"] if p["batch"] == b and p["threads"] == t), None)
+                cells += [fmt_int(p["rows_per_s"]), f"{p['mean_call_ms']:.2f}"] if p else ["–", "–"]
+            w(f"| {b} | " + " | ".join(cells) + " |")
+        w("")
+        w("ms per call is the mean time one call takes as seen by its thread (with 2 threads, calls overlap).")
+    else:
+        w("(not measured in this run)")
+    w("")
+
+    w("## 2. The service under load")
+    w("")
+    java_rows = [r for r in results if r["server"].startswith("java-") and r["load"] == "wrk" and r["endpoint"] == "predict"]
+    extra_rows = [r for r in results if r["server"].startswith("java-") and (r["load"] != "wrk" or r["endpoint"] != "predict")]
+
+    def java_label(r):
+        if r["endpoint"] == "live":
+            return "HTTP ceiling: `GET /v2/health/live`"
+        if r["load"] == "hey":
+            return f"batching on, hey at {fmt_int(r['target_rate'])} req/s (half load)"
+        return SERVER_LABEL[r["server"]].replace("service, ", "")
+
+    if java_rows or extra_rows:
+        for line in load_table(java_rows + extra_rows, java_label):
+            w(line)
+    else:
+        w("(not measured in this run)")
+    w("")
+
+    w("## 3. Flask reference (same model, same load, same run)")
+    w("")
+    flask_rows = [r for r in results if r["server"].startswith("flask-")]
+    if flask_rows:
+        for line in load_table(flask_rows, lambda r: SERVER_LABEL[r["server"]]):
+            w(line)
+    else:
+        w("(not measured in this run)")
+    w("")
+
+    w("## 4. Ratios")
+    w("")
+    w("| clients | ours ÷ Flask `predict` | ours ÷ Flask direct call | ours ÷ in-process limit | batching on ÷ off |")
+    w("|---:|---:|---:|---:|---:|")
+    all_clients = sorted({r["clients"] for r in results if r["endpoint"] == "predict" and r["load"] == "wrk"})
+    for c in all_clients:
+        on = find(results, "java-batch-on", c)
+        off = find(results, "java-batch-off", c)
+        fp = find(results, "flask-predict", c)
+        fc = find(results, "flask-call", c)
+
+        def ratio(a, b):
+            return fmt_ratio(a["rps"] / b["rps"]) if a and b and b["rps"] else "–"
+
+        lim = f"{on['rps'] / limit:.2f}" if on and limit else "–"
+        w(f"| {c} | {ratio(on, fp)} | {ratio(on, fc)} | {lim} | {ratio(on, off)} |")
+    w("")
+    if limit:
+        w(f"Ours = the service with batching on; the in-process limit is {fmt_int(limit)} rows/s "
+          f"(batch {limit_point['batch']}, {limit_point['threads']} thread(s)); one request carries one row.")
+        w("")
+    return "\n".join(L)
+
+
+def existing_analysis(doc):
+    if not os.path.exists(doc):
+        return None
+    text = open(doc, encoding="utf-8").read()
+    if AN_BEGIN in text and AN_END in text:
+        return text.split(AN_BEGIN, 1)[1].split(AN_END, 1)[0]
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--doc", required=True)
+    a = ap.parse_args()
+    meta, inproc, results = load(a.raw)
+    analysis = existing_analysis(a.doc)
+    if analysis is None:
+        analysis = DEFAULT_ANALYSIS
+    body = (
+        HEADER + "\n" + GEN_BEGIN + "\n\n" + render(meta, inproc, results) + "\n" + GEN_END + "\n\n"
+        + "## Analysis\n\n" + AN_BEGIN + analysis + AN_END + "\n"
+    )
+    with open(a.doc, "w", encoding="utf-8") as f:
+        f.write(body)
+    print(f"wrote {a.doc}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
