@@ -11,12 +11,16 @@ Usage: scripts/bench.sh [--quick] [options]
 
 Measures, on this machine, in one run:
   1. in-process TensorFlow Java throughput of the demo model (dev.mlserve.bench.ModelThroughput)
-     at batch 1, 32 and 256 from 1 and from 2 calling threads (rows/s);
+     at batch 1, 32 and 256 from 1 and from 2 calling threads (rows/s, CPU per row); and, for
+     comparison, raw SessionFunction calls with TensorFlow's default thread pools and with
+     intra-op = inter-op = 1 (2 threads);
   2. the service (its own JVM) under wrk on loopback, one text per request
      (POST /v1/models/imdb-sentiment:predict), at 1, 8, 64 and 256 connections, with batching on
      and off: requests/s, p50/p90/p99 latency, errors, CPU of server/load generator/everything
      else, peak RSS (VmHWM); plus the HTTP ceiling (GET /v2/health/live, 64 connections) and a
-     rate-limited hey run at half the best batching-on rate (p99 at half load);
+     rate-limited hey run at half the best batching-on rate (p99 at half load); 32 texts per
+     request at 64 connections (rows/s against the in-process limit); and batching on
+     with a smaller heap cap (--small-heap), for peak RSS;
   3. the reference: the same SavedModel in Flask + Keras model.predict under gunicorn, one sync
      worker per core, same load (and MODE=call, the model called directly, as a kinder reference);
 then renders the tables, ratios and targets into docs/BENCHMARKS.md between its generated
@@ -24,16 +28,19 @@ markers (the hand-written Analysis section outside them is kept). Raw results (J
 and hey output, service logs) go to build/bench/raw/ (gitignored).
 
 Options:
-  --quick                 smoke run: 3 s per point, 1 s warm-up, 3 s in-process; writes
+  --quick                 smoke run: 3 s per point, 1 s warm-up (JIT 10 s), 3 s in-process; writes
                           build/bench/BENCHMARKS-quick.md instead of docs/BENCHMARKS.md
   --seconds N             measured seconds per load point (default 15)
-  --warmup N              warm-up seconds before each load point, not recorded (default 3;
-                          each service run starts with 5 times as long at 64 connections)
+  --warmup N              warm-up seconds before each load point, not recorded (default 3)
+  --jit-warmup N          seconds of load at 64 connections after each Java service starts,
+                          before its first point: the JIT's warm-up (default 45)
   --inprocess-seconds N   measured seconds per in-process point (default 10; warm-up 3)
   --clients "1 8 64 256"  connection counts for the load points
   --no-build              reuse app/target (skip ./mvnw package)
   --no-flask              skip the Flask reference (no Python needed)
   --no-inprocess          skip the in-process limit
+  --small-heap SIZE       also run batching on with -XmxSIZE, for peak RSS against a smaller
+                          heap cap (default 256m; none: skip)
   --jfr                   record a JFR profile of each service run into build/bench/raw/
   --doc PATH              where to render (default docs/BENCHMARKS.md; --quick: build/bench/...)
   -h, --help              this text
@@ -43,7 +50,7 @@ BENCH_JAVA_OPTS (default "-XX:+UseG1GC -Xms64m -Xmx512m -Xss2m"), PIP_INDEX_URL 
 file:// index from pip's configuration when one exists), PYTHON (default python3).
 Needs: java, wrk, hey, curl, /usr/bin/time, python3 (+ venv module for the Flask reference):
   apt-get install -y wrk hey curl time python3-venv
-A full run takes about 10 minutes on 2 cores; --quick about 4.
+A full run takes about 15 minutes on 2 cores; --quick about 5.
 USAGE
 }
 
@@ -52,40 +59,45 @@ seconds=15
 warmup=3
 inproc_seconds=10
 inproc_warmup=3
+jit_warmup=45
 clients="1 8 64 256"
 build=true
 flask=true
 inprocess=true
 jfr=false
+small_heap=256m
 doc=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=true; shift ;;
     --seconds) seconds="${2:?--seconds needs a value}"; shift 2 ;;
     --warmup) warmup="${2:?--warmup needs a value}"; shift 2 ;;
+    --jit-warmup) jit_warmup="${2:?--jit-warmup needs a value}"; shift 2 ;;
     --inprocess-seconds) inproc_seconds="${2:?--inprocess-seconds needs a value}"; shift 2 ;;
     --clients) clients="${2:?--clients needs a value}"; shift 2 ;;
     --no-build) build=false; shift ;;
     --no-flask) flask=false; shift ;;
     --no-inprocess) inprocess=false; shift ;;
     --jfr) jfr=true; shift ;;
+    --small-heap) small_heap="${2:?--small-heap needs a value}"; shift 2 ;;
     --doc) doc="${2:?--doc needs a value}"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
 done
 if $quick; then
-  seconds=3 warmup=1 inproc_seconds=3 inproc_warmup=1
+  seconds=3 warmup=1 inproc_seconds=3 inproc_warmup=1 jit_warmup=10
   doc="${doc:-build/bench/BENCHMARKS-quick.md}"
 fi
 doc="${doc:-docs/BENCHMARKS.md}"
-for n in "$seconds" "$warmup" "$inproc_seconds"; do
+for n in "$seconds" "$warmup" "$inproc_seconds" "$jit_warmup"; do
   [[ "$n" =~ ^[0-9]+$ ]] || die "durations are whole seconds, got '$n'"
 done
 ((seconds > 0)) || die "--seconds must be at least 1"
 for c in $clients; do
   [[ "$c" =~ ^[1-9][0-9]*$ ]] || die "--clients takes positive integers, got '$c'"
 done
+[[ "$small_heap" == none || "$small_heap" =~ ^[0-9]+[mMgG]$ ]] || die "--small-heap takes a size like 256m, or none"
 
 cd "$REPO_ROOT"
 python="${PYTHON:-python3}"
@@ -141,7 +153,8 @@ started=$SECONDS
 rm -rf "$raw"
 mkdir -p "$raw" "$(dirname "$doc")"
 "$python" "$lib" meta "$raw/meta.json" start \
-  quick="$quick" seconds="$seconds" warmup="$warmup" inprocess_seconds="$inproc_seconds" \
+  quick="$quick" seconds="$seconds" warmup="$warmup" jit_warmup="$jit_warmup" \
+  inprocess_seconds="$inproc_seconds" \
   inprocess_warmup="$inproc_warmup" clients="$clients" java_opts="$java_opts" venv="$venv"
 
 # ---- build
@@ -186,9 +199,9 @@ if $inprocess; then
   TF_CPP_MIN_LOG_LEVEL=1 "${jvm[@]}" -cp "app/target/test-classes:app/target/classes:$deps" \
     dev.mlserve.bench.ModelThroughput --model-dir "$model_dir" --texts "$texts" \
     --batches 1,32,256 --threads 1,2 --seconds "$inproc_seconds" --warmup "$inproc_warmup" \
-    --out "$raw/inprocess.json" >"$raw/inprocess.log" 2>&1 ||
+    --tf-threads 0,0/1,1 --out "$raw/inprocess.json" >"$raw/inprocess.log" 2>&1 ||
     { tail -n 20 "$raw/inprocess.log" >&2; die "the in-process benchmark failed ($raw/inprocess.log)"; }
-  grep -E '^(threads=|loaded)' "$raw/inprocess.log" | sed 's/^/  /' >&2
+  grep -E 'rows/s|^loaded' "$raw/inprocess.log" | sed 's/^/  /' >&2
 fi
 
 wait_ready() { # URL NAME TIMEOUT_S
@@ -207,24 +220,24 @@ snap() { "$python" "$lib" snap "$server_pid" ${metrics_url:+"$metrics_url"}; }
 # backlog (gunicorn's sync workers still answer requests whose clients have already gone)
 quiesce() { "$python" "$lib" idle "$server_pid" 60 || log "  (server still busy after 60 s; measuring anyway)"; }
 
-# run_wrk NAME SERVER ENDPOINT CLIENTS URL: warm-up, then one measured wrk run -> results.jsonl
+# run_wrk NAME SERVER ENDPOINT CLIENTS URL [ROWS]: warm-up, then one measured wrk run -> results.jsonl
 run_wrk() {
-  local name="$1" server="$2" endpoint="$3" c="$4" url="$5" threads before after get=0
+  local name="$1" server="$2" endpoint="$3" c="$4" url="$5" rows="${6:-1}" threads before after get=0
   threads=$((c < $(nproc) ? c : $(nproc)))
   [[ "$endpoint" == predict ]] || get=1
   if ((warmup > 0)); then
-    BENCH_TEXTS="$texts" BENCH_GET="$get" wrk -t"$threads" -c"$c" -d"${warmup}s" --timeout 10s \
+    BENCH_TEXTS="$texts" BENCH_ROWS="$rows" BENCH_GET="$get" wrk -t"$threads" -c"$c" -d"${warmup}s" --timeout 10s \
       -s scripts/bench/post.lua "$url" >/dev/null
   fi
   quiesce
   before="$(snap)"
-  BENCH_TEXTS="$texts" BENCH_GET="$get" BENCH_OUT="$raw/$name.json" \
+  BENCH_TEXTS="$texts" BENCH_ROWS="$rows" BENCH_GET="$get" BENCH_OUT="$raw/$name.json" \
     /usr/bin/time -f '%e %U %S' -o "$raw/$name.time" \
     wrk -t"$threads" -c"$c" -d"${seconds}s" --timeout 10s --latency -s scripts/bench/post.lua "$url" \
     >"$raw/$name.txt"
   after="$(snap)"
   "$python" "$lib" point --results "$results" --name "$name" --server "$server" \
-    --endpoint "$endpoint" --kind wrk --clients "$c" --result "$raw/$name.json" \
+    --endpoint "$endpoint" --kind wrk --clients "$c" --rows "$rows" --result "$raw/$name.json" \
     --time "$raw/$name.time" --before "$before" --after "$after"
 }
 
@@ -251,14 +264,22 @@ run_hey_rate() {
 predict_url() { echo "http://127.0.0.1:$1/v1/models/$model_name:predict"; }
 
 # ---- 2. the service, batching on and off
-java_series() { # on|off
+java_series() { # on|off|small-heap
   local mode="$1" name="java-batch-$1" enabled=true c
-  [[ "$mode" == on ]] || enabled=false
   local opts=()
+  case "$mode" in
+    off) enabled=false ;;
+    small-heap)
+      # the same service with a smaller heap cap (a later -Xmx wins): peak RSS against throughput.
+      # All the points, not only the big ones: the JIT needs them as warm-up to compare fairly.
+      name="java-batch-on-xmx$small_heap"
+      opts+=("-Xmx$small_heap")
+      ;;
+  esac
   if $jfr; then
     opts+=("-XX:StartFlightRecording=filename=$raw/$name.jfr,settings=profile,dumponexit=true")
   fi
-  log "2. service, batching $mode (port $port)"
+  log "2. service, $name (port $port)"
   PORT="$port" MODEL_BASE_PATH=models LOG_FORMAT=json TF_CPP_MIN_LOG_LEVEL=1 \
     BATCH_ENABLED="$enabled" \
     "${jvm[@]}" "${opts[@]}" -cp "app/target/classes:$deps" dev.mlserve.Main \
@@ -268,9 +289,10 @@ java_series() { # on|off
   if [[ "$mode" == on ]]; then
     "$python" "$lib" scores "$(predict_url "$port")" "$texts" "$raw/scores-java.json"
   fi
-  # one longer warm-up first, so the JIT has compiled the request path before the first point
-  if ((warmup > 0)); then
-    BENCH_TEXTS="$texts" wrk -t"$(nproc)" -c64 -d"$((5 * warmup))s" -s scripts/bench/post.lua \
+  # one long warm-up first: under load on 2 cores, C2 compiles the request path for ~40 s
+  # (throughput at 64 connections climbs from ~4k to ~13k req/s meanwhile)
+  if ((jit_warmup > 0)); then
+    BENCH_TEXTS="$texts" wrk -t"$(nproc)" -c64 -d"${jit_warmup}s" -s scripts/bench/post.lua \
       "$(predict_url "$port")" >/dev/null
   fi
   metrics_url="http://127.0.0.1:$port/metrics"
@@ -279,6 +301,9 @@ java_series() { # on|off
   done
   if [[ "$mode" == on ]]; then
     run_wrk "java-live-c64" "$name" live 64 "http://127.0.0.1:$port/v2/health/live"
+    # many rows per request: how close the service gets to the in-process limit when HTTP is not
+    # paid once per row (the batcher merges 8 such requests into one batch of 256)
+    run_wrk "$name-rows32-c64" "$name" predict 64 "$(predict_url "$port")" 32
     local best half
     best="$("$python" "$lib" rate "$results" "$name")"
     half=$((best / 2))
@@ -291,6 +316,7 @@ java_series() { # on|off
 }
 java_series on
 java_series off
+[[ "$small_heap" == none ]] || java_series small-heap
 
 # ---- 3. the Flask reference
 flask_series() { # predict|call

@@ -158,6 +158,7 @@ def point(a):
         "endpoint": a.endpoint,
         "load": a.kind,
         "clients": a.clients,
+        "rows_per_request": a.rows,
         "target_rate": a.target_rate,
         "seconds": round(seconds, 3),
         "requests": r["requests"],
@@ -226,7 +227,8 @@ def best_rate(results, server):
     with open(results) as f:
         for line in f:
             r = json.loads(line)
-            if r["server"] == server and r["endpoint"] == "predict" and r["load"] == "wrk":
+            if (r["server"] == server and r["endpoint"] == "predict" and r["load"] == "wrk"
+                    and r.get("rows_per_request", 1) == 1):
                 best = max(best, r["rps"])
     return int(best)
 
@@ -361,6 +363,7 @@ def main(argv):
             p.add_argument(opt, required=True)
         p.add_argument("--clients", type=int, required=True)
         p.add_argument("--target-rate", type=float, default=None)
+        p.add_argument("--rows", type=int, default=1)
         point(p.parse_args(rest))
     elif cmd == "scores":
         scores(*rest)

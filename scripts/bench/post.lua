@@ -5,6 +5,7 @@
 --   BENCH_TEXTS=scripts/bench/texts.txt BENCH_OUT=out.json \
 --     wrk -t2 -c64 -d15s -s scripts/bench/post.lua http://127.0.0.1:8080/v1/models/imdb-sentiment:predict
 --
+-- BENCH_ROWS=N puts N texts into each request (default 1).
 -- BENCH_GET=1 sends plain GETs instead (the HTTP ceiling on a cheap endpoint such as
 -- /v2/health/live); the summary is the same.
 
@@ -30,13 +31,22 @@ function init(args)
   end
   local path = os.getenv("BENCH_TEXTS") or "scripts/bench/texts.txt"
   local f = assert(io.open(path, "r"), "cannot read BENCH_TEXTS " .. path)
+  local texts = {}
   for line in f:lines() do
     if line:match("%S") then
-      bodies[#bodies + 1] = '{"instances": [' .. json_string(line) .. ']}'
+      texts[#texts + 1] = json_string(line)
     end
   end
   f:close()
-  assert(#bodies > 0, "no texts in " .. path)
+  assert(#texts > 0, "no texts in " .. path)
+  local rows = tonumber(os.getenv("BENCH_ROWS") or "1")
+  for i = 1, #texts do
+    local parts = {}
+    for j = 0, rows - 1 do
+      parts[#parts + 1] = texts[(i + j - 1) % #texts + 1]
+    end
+    bodies[i] = '{"instances": [' .. table.concat(parts, ", ") .. ']}'
+  end
   -- threads start at different texts, so concurrent requests carry different ones
   counter = ((thread_index or 0) * 7) % #bodies
 end

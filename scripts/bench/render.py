@@ -40,7 +40,7 @@ What is measured:
   `wrk` on loopback: one text per request in TensorFlow Serving's row format,
   `{"instances": ["<review sentence>"]}`, cycling through 20 sentences
   (`scripts/bench/texts.txt`), keep-alive connections; each point after a warm-up at the same
-  concurrency. Latencies are wrk's (closed loop: a connection sends its next request when the
+  concurrency (and each JVM after a longer JIT warm-up). Latencies are wrk's (closed loop: a connection sends its next request when the
   previous answer arrives). **p99 at half load** is `hey` with a per-worker rate limit (`-q`) at
   half the best batching-on rate. **HTTP ceiling**: `wrk` on `GET /v2/health/live`.
 - **Flask reference** — `scripts/bench/flask_app.py`: the same SavedModel through
@@ -52,7 +52,8 @@ What is measured:
 - **CPU** columns: cores' worth of CPU used during the point by the server process(es), by the
   load generator, and by everything else on the machine (`/proc/stat` minus the two) — the
   machine has 2 cores shared by server, load generator and whatever else runs, so the "other"
-  column tells how noisy a point was. **Mean batch**: rows per TensorFlow call during the point
+  column tells how noisy a point was; **server CPU µs/req** is the server's CPU time per answered
+  request, which other load disturbs less than throughput. **Mean batch**: rows per TensorFlow call during the point
   (from the service's own `mlserve_batch_rows` summary). **Peak RSS** is `VmHWM` of the server process (for gunicorn:
   master + workers summed, which counts shared pages once per process) after the point.
 """
@@ -102,28 +103,37 @@ def fmt_ratio(x):
     return f"{x:.2f}×" if x < 10 else f"{x:.1f}×" if x < 100 else f"{x:,.0f}×"
 
 
-def find(results, server, clients=None, endpoint="predict", load="wrk"):
+def find(results, server, clients=None, endpoint="predict", load="wrk", rows=1):
     for r in results:
-        if r["server"] == server and r["endpoint"] == endpoint and r["load"] == load:
+        if (r["server"] == server and r["endpoint"] == endpoint and r["load"] == load
+                and r.get("rows_per_request", 1) == rows):
             if clients is None or r["clients"] == clients:
                 return r
     return None
 
 
+SERVICE_PATH = "ModelVersion.run"
+
+
+def service_points(inproc):
+    return [p for p in (inproc or {}).get("points", []) if p.get("path", SERVICE_PATH) == SERVICE_PATH]
+
+
 def inproc_limit(inproc):
-    """The batched limit: the best rows/s at the largest batch (any thread count)."""
-    if not inproc or not inproc.get("points"):
+    """The batched limit: the best rows/s of the service's own call path at the largest batch."""
+    pts = service_points(inproc)
+    if not pts:
         return None, None
-    biggest = max(p["batch"] for p in inproc["points"])
-    best = max((p for p in inproc["points"] if p["batch"] == biggest), key=lambda p: p["rows_per_s"])
+    biggest = max(p["batch"] for p in pts)
+    best = max((p for p in pts if p["batch"] == biggest), key=lambda p: p["rows_per_s"])
     return best["rows_per_s"], best
 
 
 def load_table(rows, label_of):
     out = [
         "| setup | clients | req/s | p50 ms | p90 ms | p99 ms | max ms | errors "
-        "| CPU server | CPU load gen | CPU other | mean batch | peak RSS MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| CPU server | server CPU µs/req | CPU load gen | CPU other | mean batch | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lat = r["latency_ms"]
@@ -133,7 +143,8 @@ def load_table(rows, label_of):
         out.append(
             f"| {label_of(r)} | {r['clients']} | {fmt_int(r['rps'])} | {fmt_ms(lat.get('p50'))} "
             f"| {fmt_ms(lat.get('p90'))} | {fmt_ms(lat.get('p99'))} | {fmt_ms(lat.get('max'))} | {err} "
-            f"| {c['server']:.2f} | {c['loadgen']:.2f} | {c['other']:.2f} "
+            f"| {c['server']:.2f} | {fmt_int(c['server'] / r['rps'] * 1e6) if r['rps'] else '–'} "
+            f"| {c['loadgen']:.2f} | {c['other']:.2f} "
             f"| {r['mean_batch_rows'] if r.get('mean_batch_rows') else '–'} | {fmt_int(r['server_hwm_mb'])} |"
         )
     return out
@@ -164,7 +175,8 @@ def render(meta, inproc, results):
           f"NumPy {py.get('numpy')}, Flask {py.get('flask')}, gunicorn {py.get('gunicorn')} "
           f"(`-w {meta.get('cores', '?')}`, sync workers)")
     w(f"- **Load generators**: {meta.get('wrk', 'wrk ?')}; hey {meta.get('hey', '?')}")
-    w(f"- **Durations**: {s.get('seconds', '?')} s per load point after a {s.get('warmup', '?')} s warm-up; "
+    w(f"- **Durations**: {s.get('seconds', '?')} s per load point after a {s.get('warmup', '?')} s warm-up "
+      f"(each Java service first gets {s.get('jit_warmup', '?')} s of load for the JIT); "
       f"in-process {s.get('inprocess_seconds', '?')} s per point after {s.get('inprocess_warmup', '?')} s; "
       f"whole run {s.get('duration_s', '?')} s{' (**--quick**: smoke numbers, not results)' if s.get('quick') == 'true' else ''}")
     w("")
@@ -174,10 +186,13 @@ def render(meta, inproc, results):
     off64 = find(results, "java-batch-off", 64)
     fp64 = find(results, "flask-predict", 64)
     fc64 = find(results, "flask-call", 64)
-    on_all = [r for r in results if r["server"] == "java-batch-on" and r["endpoint"] == "predict" and r["load"] == "wrk"]
+    on_all = [r for r in results if r["server"] == "java-batch-on" and r["endpoint"] == "predict"
+              and r["load"] == "wrk" and r.get("rows_per_request", 1) == 1]
+    multi = next((r for r in results if r["server"] == "java-batch-on" and r.get("rows_per_request", 1) > 1), None)
     best_on = max(on_all, key=lambda r: r["rps"]) if on_all else None
     half = find(results, "java-batch-on", load="hey")
-    java_rss = [r["server_hwm_mb"] for r in results if r["server"].startswith("java-")]
+    java_rss = [r["server_hwm_mb"] for r in results if r["server"] in ("java-batch-on", "java-batch-off")]
+    small = [r for r in results if r["server"].startswith("java-batch-on-xmx")]
 
     def verdict(ok):
         return "–" if ok is None else ("**pass**" if ok else "**miss**")
@@ -197,6 +212,10 @@ def render(meta, inproc, results):
       f"({fmt_int(best_on['rps']) if best_on else '–'} req/s at {best_on['clients'] if best_on else '–'} clients vs "
       f"{fmt_int(limit) if limit else '–'} rows/s at batch {limit_point['batch'] if limit_point else '–'}, "
       f"{limit_point['threads'] if limit_point else '–'} thread(s)) | {verdict(None if r2 is None else r2 >= 0.7)} |")
+    if multi and limit:
+        mrows = multi["rps"] * multi["rows_per_request"]
+        w(f"| the same, {multi['rows_per_request']} texts per request | (≥ 0.7) | {mrows / limit:.2f} "
+          f"({fmt_int(mrows)} rows/s at {multi['clients']} clients) | {verdict(mrows / limit >= 0.7)} |")
     if half:
         w(f"| p99 at half of max load | ≤ 20 ms | {fmt_ms(half['latency_ms']['p99'])} ms "
           f"(p50 {fmt_ms(half['latency_ms']['p50'])} ms at {fmt_int(half['rps'])} req/s; asked "
@@ -209,39 +228,58 @@ def render(meta, inproc, results):
       f"({fmt_int(on64['rps']) if on64 else '–'} vs {fmt_int(off64['rps']) if off64 else '–'} req/s) "
       f"| {verdict(None if r4 is None else r4 >= 2)} |")
     rss = max(java_rss) if java_rss else None
-    w(f"| peak RSS of the service | ≤ 700 MB | {fmt_int(rss) if rss else '–'} MB "
+    heap = next((x for x in s.get("java_opts", "").split() if x.startswith("-Xmx")), "the default heap")
+    w(f"| peak RSS of the service | ≤ 700 MB | {fmt_int(rss) if rss else '–'} MB with `{heap}` "
       f"| {verdict(None if rss is None else rss <= 700)} |")
+    if small:
+        srss = max(r["server_hwm_mb"] for r in small)
+        sh = small[0]["server"][len("java-batch-on-xmx"):]
+        best_small = max(small, key=lambda r: r["rps"])
+        w(f"| peak RSS, smaller heap cap | ≤ 700 MB | {fmt_int(srss)} MB with `-Xmx{sh}` "
+          f"(best {fmt_int(best_small['rps'])} req/s at {best_small['clients']} clients) "
+          f"| {verdict(srss <= 700)} |")
     w("")
 
     w("## 1. In-process limit (TensorFlow Java, no HTTP)")
     w("")
     if inproc and inproc.get("points"):
-        threads = sorted({p["threads"] for p in inproc["points"]})
-        batches = sorted({p["batch"] for p in inproc["points"]})
-        w("| batch | " + " | ".join(f"{t} thread{'s' if t > 1 else ''}: rows/s | ms per call" for t in threads) + " |")
-        w("|---:|" + "---:|---:|" * len(threads))
-        for b in batches:
-            cells = []
-            for t in threads:
-                p = next((p for p in inproc["points"] if p["batch"] == b and p["threads"] == t), None)
-                cells += [fmt_int(p["rows_per_s"]), f"{p['mean_call_ms']:.2f}"] if p else ["–", "–"]
-            w(f"| {b} | " + " | ".join(cells) + " |")
+        w("| call path | threads | batch | rows/s | ms per call | CPU cores | CPU µs per row |")
+        w("|---|---:|---:|---:|---:|---:|---:|")
+        for p in inproc["points"]:
+            path = p.get("path", SERVICE_PATH)
+            label = f"`{path}` (the service's)" if path == SERVICE_PATH else path
+            cores = f"{p['cpu_cores']:.2f}" if "cpu_cores" in p else "–"
+            per_row = f"{p['cpu_us_per_row']:.1f}" if "cpu_us_per_row" in p else "–"
+            w(f"| {label} | {p['threads']} | {p['batch']} | {fmt_int(p['rows_per_s'])} "
+              f"| {p['mean_call_ms']:.3f} | {cores} | {per_row} |")
         w("")
-        w("ms per call is the mean time one call takes as seen by its thread (with 2 threads, calls overlap).")
+        w("ms per call: the mean time one call takes as seen by its thread (with 2 threads, calls "
+          "overlap). CPU: the whole process's CPU time during the point, TensorFlow's own thread "
+          "pools included. The raw rows call `SessionFunction.call` on the same SavedModel loaded "
+          "with a session `ConfigProto` (TensorFlow's default pools, or intra-op and inter-op "
+          "pools of one thread each), which the service cannot do today.")
     else:
         w("(not measured in this run)")
     w("")
 
     w("## 2. The service under load")
     w("")
-    java_rows = [r for r in results if r["server"].startswith("java-") and r["load"] == "wrk" and r["endpoint"] == "predict"]
-    extra_rows = [r for r in results if r["server"].startswith("java-") and (r["load"] != "wrk" or r["endpoint"] != "predict")]
+    def plain(r):
+        return r["load"] == "wrk" and r["endpoint"] == "predict" and r.get("rows_per_request", 1) == 1
+
+    java_rows = [r for r in results if r["server"].startswith("java-") and plain(r)]
+    extra_rows = [r for r in results if r["server"].startswith("java-") and not plain(r)]
 
     def java_label(r):
         if r["endpoint"] == "live":
             return "HTTP ceiling: `GET /v2/health/live`"
+        if r.get("rows_per_request", 1) > 1:
+            return (f"batching on, {r['rows_per_request']} texts per request "
+                    f"(= {fmt_int(r['rps'] * r['rows_per_request'])} rows/s)")
         if r["load"] == "hey":
             return f"batching on, hey at {fmt_int(r['target_rate'])} req/s (half load)"
+        if r["server"].startswith("java-batch-on-xmx"):
+            return f"batching on, `-Xmx{r['server'][len('java-batch-on-xmx'):]}`"
         return SERVER_LABEL[r["server"]].replace("service, ", "")
 
     if java_rows or extra_rows:
@@ -265,7 +303,8 @@ def render(meta, inproc, results):
     w("")
     w("| clients | ours ÷ Flask `predict` | ours ÷ Flask direct call | ours ÷ in-process limit | batching on ÷ off |")
     w("|---:|---:|---:|---:|---:|")
-    all_clients = sorted({r["clients"] for r in results if r["endpoint"] == "predict" and r["load"] == "wrk"})
+    all_clients = sorted({r["clients"] for r in results if r["endpoint"] == "predict" and r["load"] == "wrk"
+                          and r.get("rows_per_request", 1) == 1})
     for c in all_clients:
         on = find(results, "java-batch-on", c)
         off = find(results, "java-batch-off", c)

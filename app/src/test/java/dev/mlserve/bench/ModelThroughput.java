@@ -4,6 +4,7 @@ import dev.mlserve.model.ModelLoader;
 import dev.mlserve.model.ModelVersion;
 import dev.mlserve.model.SignatureSpec;
 import dev.mlserve.model.Values;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,16 +14,29 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.SessionFunction;
 import org.tensorflow.TensorFlow;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TString;
 
 /**
  * The in-process limit: how many rows per second TensorFlow Java gets through the model when
  * nothing else is in the way (no HTTP, no JSON, no batching queue). It loads the model with
  * {@link ModelLoader#load} and calls {@link ModelVersion#run} in a loop, exactly as the service's
- * batch workers do, from 1 and from 2 threads, at each batch size.
+ * batch workers do, from each of {@code --threads} threads at each of {@code --batches}.
+ *
+ * <p>With {@code --tf-threads INTRA,INTER[/INTRA,INTER...]} it measures more paths, with as many
+ * calling threads as the largest of {@code --threads}: the same SavedModel loaded with a session
+ * {@code ConfigProto} setting TensorFlow's intra-op and inter-op thread pool sizes ({@code 0,0} =
+ * TensorFlow's defaults), called through {@code SessionFunction.call} directly. The service
+ * cannot load a model with such a configuration today; this shows what it would gain.
  *
  * <p>A benchmark main run by {@code scripts/bench.sh}, not a unit test (nothing is asserted; no
  * timing belongs in the test suite). Run it with the test classpath:
@@ -31,17 +45,19 @@ import org.tensorflow.TensorFlow;
  * java --enable-native-access=ALL-UNNAMED -cp app/target/test-classes:app/target/classes:DEPS \
  *   dev.mlserve.bench.ModelThroughput --model-dir models/imdb-sentiment/1 \
  *   --texts scripts/bench/texts.txt --batches 1,32,256 --threads 1,2 --seconds 10 --warmup 3 \
- *   --out build/bench/raw/inprocess.json
+ *   [--tf-threads 0,0/1,1] --out build/bench/raw/inprocess.json
  * </pre>
  *
  * Prints one line per point and, with {@code --out}, writes {@code {"tensorflow": version, "java":
- * runtime, "cores": n, "points": [{threads, batch, seconds, calls, rows, rows_per_s,
- * mean_call_ms}, ...]}}.
+ * runtime, "cores": n, "points": [{path, threads, batch, seconds, calls, rows, rows_per_s,
+ * mean_call_ms, cpu_cores, cpu_us_per_row}, ...]}}. CPU is the whole process's CPU time during
+ * the point (TensorFlow's own thread pools included).
  */
 public final class ModelThroughput {
   private ModelThroughput() {}
 
-  record Point(int threads, int batch, double seconds, long calls, long rows) {
+  record Point(
+      String path, int threads, int batch, double seconds, long calls, long rows, double cpuSeconds) {
     double rowsPerSecond() {
       return rows / seconds;
     }
@@ -50,13 +66,28 @@ public final class ModelThroughput {
       return calls == 0 ? 0 : seconds * 1000.0 * threads / calls;
     }
 
+    double cpuCores() {
+      return cpuSeconds / seconds;
+    }
+
+    double cpuMicrosPerRow() {
+      return rows == 0 ? 0 : cpuSeconds * 1e6 / rows;
+    }
+
     String json() {
       return String.format(
           Locale.ROOT,
-          "{\"threads\": %d, \"batch\": %d, \"seconds\": %.3f, \"calls\": %d, \"rows\": %d,"
-              + " \"rows_per_s\": %.1f, \"mean_call_ms\": %.4f}",
-          threads, batch, seconds, calls, rows, rowsPerSecond(), meanCallMillis());
+          "{\"path\": \"%s\", \"threads\": %d, \"batch\": %d, \"seconds\": %.3f, \"calls\": %d,"
+              + " \"rows\": %d, \"rows_per_s\": %.1f, \"mean_call_ms\": %.4f, \"cpu_cores\": %.3f,"
+              + " \"cpu_us_per_row\": %.2f}",
+          path, threads, batch, seconds, calls, rows, rowsPerSecond(), meanCallMillis(),
+          cpuCores(), cpuMicrosPerRow());
     }
+  }
+
+  /** One way of calling the model: for a batch size, a task that makes one call. */
+  private interface CallPath {
+    Runnable call(int batch, int variant);
   }
 
   public static void main(String[] args) throws Exception {
@@ -68,6 +99,7 @@ public final class ModelThroughput {
     double seconds = Double.parseDouble(opts.getOrDefault("--seconds", "10"));
     double warmup = Double.parseDouble(opts.getOrDefault("--warmup", "3"));
     String signature = opts.getOrDefault("--signature", ModelLoader.DEFAULT_SIGNATURE);
+    String tfThreads = opts.get("--tf-threads");
     String out = opts.get("--out");
 
     List<byte[]> texts = new ArrayList<>();
@@ -80,6 +112,7 @@ public final class ModelThroughput {
       throw new IllegalArgumentException("no texts in " + textsFile);
     }
 
+    List<Point> points = new ArrayList<>();
     long loadStart = System.nanoTime();
     ModelVersion model = ModelLoader.load("bench", 1, modelDir);
     System.out.printf(
@@ -90,32 +123,64 @@ public final class ModelThroughput {
         TensorFlow.version(),
         texts.size(),
         Runtime.getRuntime().availableProcessors());
-    SignatureSpec spec = model.signature(signature);
-    String input = spec.soleInputName();
-    if (input == null) {
-      throw new IllegalArgumentException("signature " + signature + " must have one input");
-    }
-
-    List<Point> points = new ArrayList<>();
     try {
-      for (int t : threads) {
-        for (int b : batches) {
-          Point p = measure(model, spec, input, texts, t, b, warmup, seconds);
-          points.add(p);
-          System.out.printf(
-              Locale.ROOT,
-              "threads=%d batch=%-4d %10.0f rows/s  %8.3f ms/call  (%d calls in %.1f s)%n",
-              p.threads(),
-              p.batch(),
-              p.rowsPerSecond(),
-              p.meanCallMillis(),
-              p.calls(),
-              p.seconds());
-        }
+      SignatureSpec spec = model.signature(signature);
+      String input = spec.soleInputName();
+      if (input == null) {
+        throw new IllegalArgumentException("signature " + signature + " must have one input");
       }
+      Map<Integer, List<Map<String, Values>>> prepared = new LinkedHashMap<>();
+      CallPath service =
+          (batch, variant) -> {
+            List<Map<String, Values>> vs =
+                prepared.computeIfAbsent(batch, b -> inputs(spec, input, texts, b));
+            Map<String, Values> in = vs.get(variant % vs.size());
+            return () -> model.run(spec, in);
+          };
+      run("ModelVersion.run", service, threads, batches, warmup, seconds, points);
     } finally {
       model.close();
     }
+
+    if (tfThreads != null) {
+      // the raw paths run with as many calling threads as the service has batch workers
+      int[] rawThreads = {Arrays.stream(threads).max().orElse(1)};
+      for (String cfg : tfThreads.split("/")) {
+        int[] it = ints(cfg);
+        String label =
+            it[0] == 0 && it[1] == 0
+                ? "raw TF, default pools"
+                : "raw TF, intra " + it[0] + " inter " + it[1];
+        ConfigProto config =
+            ConfigProto.newBuilder()
+                .setIntraOpParallelismThreads(it[0])
+                .setInterOpParallelismThreads(it[1])
+                .build();
+        try (SavedModelBundle bundle =
+            SavedModelBundle.loader(modelDir.toString())
+                .withTags(SavedModelBundle.DEFAULT_TAG)
+                .withConfigProto(config)
+                .load()) {
+          SessionFunction fn = bundle.function(signature);
+          String input = fn.signature().inputNames().iterator().next();
+          CallPath raw =
+              (batch, variant) -> {
+                byte[][] rows = new byte[batch][];
+                for (int i = 0; i < batch; i++) {
+                  rows[i] = texts.get((variant * 7 + i) % texts.size());
+                }
+                return () -> {
+                  try (TString t =
+                      TString.tensorOfBytes(Shape.of(batch, 1), DataBuffers.ofObjects(rows))) {
+                    fn.call(Map.of(input, t)).close(); // closes the outputs too
+                  }
+                };
+              };
+          run(label, raw, rawThreads, batches, warmup, seconds, points);
+        }
+      }
+    }
+
     if (out != null) {
       StringBuilder sb = new StringBuilder("{\n");
       sb.append("  \"tensorflow\": \"").append(TensorFlow.version()).append("\",\n");
@@ -135,6 +200,36 @@ public final class ModelThroughput {
     }
   }
 
+  private static void run(
+      String label,
+      CallPath path,
+      int[] threads,
+      int[] batches,
+      double warmup,
+      double seconds,
+      List<Point> points)
+      throws InterruptedException {
+    for (int t : threads) {
+      for (int b : batches) {
+        Point p = measure(label, path, t, b, warmup, seconds);
+        points.add(p);
+        System.out.printf(
+            Locale.ROOT,
+            "%-28s threads=%d batch=%-4d %10.0f rows/s  %8.3f ms/call  %5.2f cores  %7.1f us CPU/row"
+                + "  (%d calls in %.1f s)%n",
+            label,
+            p.threads(),
+            p.batch(),
+            p.rowsPerSecond(),
+            p.meanCallMillis(),
+            p.cpuCores(),
+            p.cpuMicrosPerRow(),
+            p.calls(),
+            p.seconds());
+      }
+    }
+  }
+
   /** Inputs for one batch size: a few different mixes of the texts, conformed once up front. */
   private static List<Map<String, Values>> inputs(
       SignatureSpec spec, String input, List<byte[]> texts, int batch) {
@@ -149,22 +244,23 @@ public final class ModelThroughput {
     return variants;
   }
 
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
   private static Point measure(
-      ModelVersion model,
-      SignatureSpec spec,
-      String input,
-      List<byte[]> texts,
-      int threadCount,
-      int batch,
-      double warmupSeconds,
-      double seconds)
+      String label, CallPath path, int threadCount, int batch, double warmupSeconds, double seconds)
       throws InterruptedException {
-    List<Map<String, Values>> variants = inputs(spec, input, texts, batch);
+    List<Runnable> calls = new ArrayList<>();
+    for (int v = 0; v < 8; v++) {
+      calls.add(path.call(batch, v));
+    }
     AtomicBoolean measuring = new AtomicBoolean(false);
     AtomicBoolean stop = new AtomicBoolean(false);
-    AtomicLong calls = new AtomicLong();
+    AtomicLong counted = new AtomicLong();
     CountDownLatch done = new CountDownLatch(threadCount);
-    List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<Throwable> failures = new CopyOnWriteArrayList<>();
     for (int t = 0; t < threadCount; t++) {
       final int offset = t;
       Thread th =
@@ -174,12 +270,12 @@ public final class ModelThroughput {
                   long mine = 0;
                   int i = offset;
                   while (!stop.get()) {
-                    model.run(spec, variants.get(i++ % variants.size()));
+                    calls.get(i++ % calls.size()).run();
                     if (measuring.get()) {
                       mine++;
                     }
                   }
-                  calls.addAndGet(mine);
+                  counted.addAndGet(mine);
                 } catch (Throwable e) {
                   failures.add(e);
                 } finally {
@@ -193,18 +289,20 @@ public final class ModelThroughput {
     Thread.sleep((long) (warmupSeconds * 1000));
     measuring.set(true);
     long start = System.nanoTime();
+    long cpuStart = processCpuNanos();
     Thread.sleep((long) (seconds * 1000));
     // A call counts when it finishes inside the window; one started before it and one cut off
     // at its end roughly cancel out (at most one call per thread either way).
     measuring.set(false);
     double elapsed = (System.nanoTime() - start) / 1e9;
+    double cpu = (processCpuNanos() - cpuStart) / 1e9;
     stop.set(true);
     done.await();
     if (!failures.isEmpty()) {
       throw new IllegalStateException("a benchmark thread failed", failures.get(0));
     }
-    long c = calls.get();
-    return new Point(threadCount, batch, elapsed, c, c * batch);
+    long c = counted.get();
+    return new Point(label, threadCount, batch, elapsed, c, c * batch, cpu);
   }
 
   private static Map<String, String> parse(String[] args) {
@@ -214,7 +312,8 @@ public final class ModelThroughput {
       if (a.equals("-h") || a.equals("--help")) {
         System.out.println(
             "ModelThroughput [--model-dir DIR] [--texts FILE] [--batches 1,32,256] [--threads 1,2]"
-                + " [--seconds 10] [--warmup 3] [--signature serving_default] [--out FILE.json]");
+                + " [--seconds 10] [--warmup 3] [--signature serving_default]"
+                + " [--tf-threads INTRA,INTER[/INTRA,INTER...]] [--out FILE.json]");
         System.exit(0);
       }
       if (!a.startsWith("--") || i + 1 >= args.length) {
