@@ -27,9 +27,9 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * Wires the service once from its configuration: model source → registry → prediction path →
- * HTTP. {@link #start} serves liveness at once, loads and warms up the models, then reports ready;
- * {@link #close} drains: not ready, stop accepting, let in-flight requests finish (bounded), stop.
+ * Wires the service once from its configuration: model source → registry → prediction path → HTTP.
+ * {@link #start} serves liveness at once, loads and warms up the models, then reports ready; {@link
+ * #close} drains: not ready, stop accepting, let in-flight requests finish (bounded), stop.
  */
 public final class App implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(App.class);
@@ -46,7 +46,8 @@ public final class App implements AutoCloseable {
   private volatile boolean closed;
   private S3Client ownedS3;
 
-  private App(ServerConfig config, ServingMetrics metrics, ModelSource source, CaptureSink capture) {
+  private App(
+      ServerConfig config, ServingMetrics metrics, ModelSource source, CaptureSink capture) {
     this.config = config;
     this.metrics = metrics;
     this.registry = new ModelRegistry();
@@ -56,13 +57,15 @@ public final class App implements AutoCloseable {
     this.predictions = new PredictionService(registry, config, metrics, capture);
     this.http = new HttpApi(config, predictions, metrics, state).create();
     metrics.gauge("mlserve_requests_in_flight", "HTTP requests being served", state::inFlight);
-    metrics.gauge("mlserve_ready", "1 when every model is loaded and the server is not draining",
+    metrics.gauge(
+        "mlserve_ready",
+        "1 when every model is loaded and the server is not draining",
         () -> state.ready() ? 1 : 0);
   }
 
   /**
-   * Builds the service for {@code config}; nothing listens until {@link #start}. When the models
-   * or the capture live in S3, the client comes from the AWS SDK's own environment (region,
+   * Builds the service for {@code config}; nothing listens until {@link #start}. When the models or
+   * the capture live in S3, the client comes from the AWS SDK's own environment (region,
    * credentials chain, {@code AWS_ENDPOINT_URL_S3}).
    */
   public static App create(ServerConfig config) {
@@ -74,8 +77,8 @@ public final class App implements AutoCloseable {
   }
 
   /**
-   * Builds the service with a given S3 client (tests, or a caller that owns one); {@code s3} may
-   * be null when neither the models nor the capture are in S3. The client is not closed by the app.
+   * Builds the service with a given S3 client (tests, or a caller that owns one); {@code s3} may be
+   * null when neither the models nor the capture are in S3. The client is not closed by the app.
    */
   public static App create(ServerConfig config, S3Client s3) {
     ServingMetrics metrics = new ServingMetrics();
@@ -94,7 +97,8 @@ public final class App implements AutoCloseable {
     CaptureSink capture = CaptureSink.NONE;
     if (config.capture().s3Uri().isPresent()) {
       S3Location to = S3Location.parse(config.capture().s3Uri().get());
-      capture = new S3CaptureWriter(requireS3(s3), to.bucket(), to.prefix(), config.capture(), metrics);
+      capture =
+          new S3CaptureWriter(requireS3(s3), to.bucket(), to.prefix(), config.capture(), metrics);
     }
     return new App(config, metrics, source, capture);
   }
@@ -104,13 +108,12 @@ public final class App implements AutoCloseable {
   }
 
   /**
-   * Starts listening, loads every model (blocking), and starts polling for new versions when
-   * {@code MODEL_POLL_SECONDS > 0}. Returns whether every model loaded.
+   * Starts listening, loads every model (blocking), and starts polling for new versions when {@code
+   * MODEL_POLL_SECONDS > 0}. Returns whether every model loaded.
    */
   public boolean start() {
     http.start();
-    log.info(
-        "listening on port {}; loading models from {}", http.port(), config.modelBasePath());
+    log.info("listening on port {}; loading models from {}", http.port(), config.modelBasePath());
     boolean loaded = refresh();
     if (config.modelPollSeconds() > 0) {
       sync.startPolling(Duration.ofSeconds(config.modelPollSeconds()), this::afterPoll);

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * SIGTERM to a real server process under load: it stops accepting, finishes what it accepted,
- * and exits. Every request that reached it gets its 200; only new connections are refused.
+ * SIGTERM to a real server process under load: it stops accepting, finishes what it accepted, and
+ * exits. Every request that reached it gets its 200; only new connections are refused.
  */
 class GracefulShutdownTest {
   @TempDir Path tmp;
@@ -48,10 +48,14 @@ class GracefulShutdownTest {
     pb.environment()
         .putAll(
             Map.of(
-                "PORT", Integer.toString(port),
-                "MODEL_BASE_PATH", TestSupport.demoModels().toString(),
-                "SHUTDOWN_TIMEOUT_SECONDS", "15",
-                "LOG_FORMAT", "json"));
+                "PORT",
+                Integer.toString(port),
+                "MODEL_BASE_PATH",
+                TestSupport.demoModels().toString(),
+                "SHUTDOWN_TIMEOUT_SECONDS",
+                "15",
+                "LOG_FORMAT",
+                "json"));
     pb.redirectErrorStream(true).redirectOutput(log.toFile());
     Process server = pb.start();
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -60,13 +64,18 @@ class GracefulShutdownTest {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (true) {
       try {
-        if (client.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+        if (client
+                .send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.discarding())
+                .statusCode()
+            == 200) {
           break;
         }
       } catch (IOException notYet) {
         // still starting
       }
-      assertThat(System.nanoTime()).as("server became ready; log:\n" + Files.readString(log)).isLessThan(deadline);
+      assertThat(System.nanoTime())
+          .as("server became ready; log:\n" + Files.readString(log))
+          .isLessThan(deadline);
       assertThat(server.isAlive()).as("server alive; log:\n" + Files.readString(log)).isTrue();
       Thread.sleep(200);
     }
@@ -76,12 +85,14 @@ class GracefulShutdownTest {
     Map<String, Integer> failures = new ConcurrentHashMap<>();
     List<Thread> clients = new ArrayList<>();
     // long texts make each request take a little while, so some are in flight at SIGTERM
-    String body = "{\"instances\": [" + "\"a long and winding review of a film \",".repeat(63) + "\"end\"]}";
+    String body =
+        "{\"instances\": [" + "\"a long and winding review of a film \",".repeat(63) + "\"end\"]}";
     for (int c = 0; c < 12; c++) {
       Thread t =
           new Thread(
               () -> {
-                HttpClient own = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+                HttpClient own =
+                    HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
                 while (true) {
                   try {
                     HttpResponse<String> r =

@@ -15,7 +15,9 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.Stream;
 
-/** Shared test helpers: the bundled demo model, a real server on a loopback port, an HTTP client. */
+/**
+ * Shared test helpers: the bundled demo model, a real server on a loopback port, an HTTP client.
+ */
 public final class TestSupport {
   public static final String MODEL = "imdb-sentiment";
   public static final ObjectMapper JSON = new ObjectMapper();

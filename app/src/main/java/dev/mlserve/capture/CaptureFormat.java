@@ -36,7 +36,15 @@ final class CaptureFormat {
   static String key(String prefix, String model, Instant hour, UUID id) {
     ZonedDateTime t = hour.atZone(ZoneOffset.UTC);
     String path =
-        "model=" + model + "/date=" + DATE.format(t) + "/hour=" + HOUR.format(t) + "/" + id + ".jsonl";
+        "model="
+            + model
+            + "/date="
+            + DATE.format(t)
+            + "/hour="
+            + HOUR.format(t)
+            + "/"
+            + id
+            + ".jsonl";
     return prefix.isEmpty() ? path : prefix + "/" + path;
   }
 

@@ -4,8 +4,8 @@ import java.time.Instant;
 import java.util.Map;
 
 /**
- * One captured prediction, already in JSON-ready plain Java (strings, numbers, lists, maps), so
- * the capture writer needs to know nothing of tensors.
+ * One captured prediction, already in JSON-ready plain Java (strings, numbers, lists, maps), so the
+ * capture writer needs to know nothing of tensors.
  *
  * @param lowConfidenceRows indices of rows whose score fell in the low-confidence band
  */

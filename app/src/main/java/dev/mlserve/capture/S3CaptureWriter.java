@@ -21,10 +21,10 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * Data capture to S3, as SageMaker does it: request threads {@link #offer} records into a bounded
- * buffer and return at once; one background thread writes them as JSON-lines files under
- * {@code s3://bucket/prefix/model=<m>/date=YYYY-MM-DD/hour=HH/<uuid>.jsonl} every flush interval,
- * or sooner once a model has a full file's worth. When the buffer is full new records are dropped
- * and counted; an upload that still fails after a few tries is logged and its records counted as
+ * buffer and return at once; one background thread writes them as JSON-lines files under {@code
+ * s3://bucket/prefix/model=<m>/date=YYYY-MM-DD/hour=HH/<uuid>.jsonl} every flush interval, or
+ * sooner once a model has a full file's worth. When the buffer is full new records are dropped and
+ * counted; an upload that still fails after a few tries is logged and its records counted as
  * failed. {@link #close} writes what is left, within a bounded time.
  */
 public final class S3CaptureWriter implements CaptureSink {
@@ -49,7 +49,8 @@ public final class S3CaptureWriter implements CaptureSink {
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile boolean stopping;
   private final AtomicLong droppedSinceLog = new AtomicLong();
-  private final AtomicLong lastDropLog = new AtomicLong(System.nanoTime() - DROP_LOG_INTERVAL.toNanos());
+  private final AtomicLong lastDropLog =
+      new AtomicLong(System.nanoTime() - DROP_LOG_INTERVAL.toNanos());
 
   /**
    * Starts the writer thread.
@@ -59,7 +60,11 @@ public final class S3CaptureWriter implements CaptureSink {
    * @param prefix the key prefix without slashes at either end; empty for the bucket's root
    */
   public S3CaptureWriter(
-      S3Client s3, String bucket, String prefix, ServerConfig.Capture settings, ServingMetrics metrics) {
+      S3Client s3,
+      String bucket,
+      String prefix,
+      ServerConfig.Capture settings,
+      ServingMetrics metrics) {
     this.s3 = s3;
     this.bucket = bucket;
     this.prefix = prefix;
@@ -67,7 +72,8 @@ public final class S3CaptureWriter implements CaptureSink {
     this.flushInterval = settings.flushInterval();
     this.metrics = metrics;
     this.buffer = new CaptureBuffer(settings.bufferRecords());
-    metrics.gauge("mlserve_capture_buffered", "Captured records not yet written to S3", buffer::held);
+    metrics.gauge(
+        "mlserve_capture_buffered", "Captured records not yet written to S3", buffer::held);
     this.writer = new Thread(this::run, "capture-writer");
     writer.setDaemon(true);
     writer.start();
@@ -83,11 +89,15 @@ public final class S3CaptureWriter implements CaptureSink {
   @Override
   public void offer(CaptureRecord record) {
     if (!stopping && buffer.offer(record)) {
-      metrics.count("mlserve_capture_records", "Records accepted for capture", "model", record.model());
+      metrics.count(
+          "mlserve_capture_records", "Records accepted for capture", "model", record.model());
       return;
     }
-    metrics.count("mlserve_capture_dropped", "Captured records dropped: buffer full or closing",
-        "model", record.model());
+    metrics.count(
+        "mlserve_capture_dropped",
+        "Captured records dropped: buffer full or closing",
+        "model",
+        record.model());
     droppedSinceLog.incrementAndGet();
     long last = lastDropLog.get();
     long now = System.nanoTime();
@@ -136,7 +146,8 @@ public final class S3CaptureWriter implements CaptureSink {
 
   /**
    * Writes a model's pending records, one file per hour partition and {@code maxRecordsPerFile};
-   * unless {@code all}, only full files, leaving the rest pending. Removes what it wrote or gave up.
+   * unless {@code all}, only full files, leaving the rest pending. Removes what it wrote or gave
+   * up.
    */
   private void write(String model, List<CaptureRecord> records, boolean all) {
     Map<Instant, List<CaptureRecord>> byHour = new TreeMap<>();
@@ -147,7 +158,9 @@ public final class S3CaptureWriter implements CaptureSink {
     for (var e : byHour.entrySet()) {
       List<CaptureRecord> hour = e.getValue();
       int i = 0;
-      for (; i + maxRecordsPerFile <= hour.size() || (all && i < hour.size()); i += maxRecordsPerFile) {
+      for (;
+          i + maxRecordsPerFile <= hour.size() || (all && i < hour.size());
+          i += maxRecordsPerFile) {
         List<CaptureRecord> file = hour.subList(i, Math.min(hour.size(), i + maxRecordsPerFile));
         upload(model, e.getKey(), file);
         buffer.release(file.size());
@@ -175,8 +188,12 @@ public final class S3CaptureWriter implements CaptureSink {
             b -> b.bucket(bucket).key(key).contentType("application/x-ndjson"),
             RequestBody.fromBytes(body));
         metrics.count("mlserve_capture_files", "Capture files written to S3", "model", model);
-        metrics.count("mlserve_capture_written_records", "Captured records written to S3",
-            records.size(), "model", model);
+        metrics.count(
+            "mlserve_capture_written_records",
+            "Captured records written to S3",
+            records.size(),
+            "model",
+            model);
         log.debug("wrote {} capture records to s3://{}/{}", records.size(), bucket, key);
         return;
       } catch (RuntimeException e) {
@@ -186,15 +203,24 @@ public final class S3CaptureWriter implements CaptureSink {
           failed(model, records.size(), key, e);
           return;
         }
-        log.debug("capture upload to s3://{}/{} failed (attempt {}): {}", bucket, key, attempt, e.getMessage());
+        log.debug(
+            "capture upload to s3://{}/{} failed (attempt {}): {}",
+            bucket,
+            key,
+            attempt,
+            e.getMessage());
         LockSupport.parkNanos(RETRY_BACKOFF.toNanos() * attempt);
       }
     }
   }
 
   private void failed(String model, int count, String key, Exception e) {
-    metrics.count("mlserve_capture_failed_records", "Captured records that could not be written",
-        count, "model", model);
+    metrics.count(
+        "mlserve_capture_failed_records",
+        "Captured records that could not be written",
+        count,
+        "model",
+        model);
     log.error(
         "could not write {} capture records to s3://{}/{} after {} attempts: {}",
         count,

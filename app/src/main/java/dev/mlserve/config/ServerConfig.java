@@ -62,7 +62,8 @@ public record ServerConfig(
     public static Band parse(String text) {
       String[] parts = text.split(",");
       if (parts.length != 2) {
-        throw new IllegalArgumentException("expected two numbers like 0.4,0.6 but got '" + text + "'");
+        throw new IllegalArgumentException(
+            "expected two numbers like 0.4,0.6 but got '" + text + "'");
       }
       double low = Double.parseDouble(parts[0].trim());
       double high = Double.parseDouble(parts[1].trim());
@@ -84,7 +85,8 @@ public record ServerConfig(
     int port = r.integer("PORT", 8080, 0, 65535);
     String base = r.string("MODEL_BASE_PATH", "models");
     Path cache =
-        Path.of(r.string("MODEL_CACHE_DIR", System.getProperty("java.io.tmpdir") + "/ml-serve-models"));
+        Path.of(
+            r.string("MODEL_CACHE_DIR", System.getProperty("java.io.tmpdir") + "/ml-serve-models"));
     int poll = r.integer("MODEL_POLL_SECONDS", 0, 0, 86_400);
     VersionPolicy policy = r.parsed("MODEL_VERSION_POLICY", "latest", VersionPolicy::parse);
     Limits limits =
@@ -98,9 +100,13 @@ public record ServerConfig(
             r.integer("BATCH_MAX_SIZE", 256, 1, 1_000_000),
             r.integer("BATCH_MAX_WAIT_MICROS", 1000, 0, 10_000_000),
             r.integer("BATCH_MAX_QUEUE_ROWS", 8192, 1, 100_000_000),
-            r.integer("BATCH_WORKERS", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 256));
+            r.integer(
+                "BATCH_WORKERS", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 256));
     if (base.startsWith("s3://") && !isS3Uri(base)) {
-      r.problem("MODEL_BASE_PATH must look like s3://bucket/prefix with a valid bucket name, got '" + base + "'");
+      r.problem(
+          "MODEL_BASE_PATH must look like s3://bucket/prefix with a valid bucket name, got '"
+              + base
+              + "'");
     }
     Optional<String> captureUri = r.optional("CAPTURE_S3_URI");
     captureUri.ifPresent(

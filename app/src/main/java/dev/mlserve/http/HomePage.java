@@ -54,7 +54,9 @@ final class HomePage {
       ModelSettings settings = registry.settings(name);
       if (!settings.labels().isEmpty()) {
         models.append("<p>Labels: ");
-        settings.labels().forEach((l, v) -> models.append(esc(l)).append(" → v").append(v).append(" "));
+        settings
+            .labels()
+            .forEach((l, v) -> models.append(esc(l)).append(" → v").append(v).append(" "));
         models.append("</p>");
       }
       if (!settings.variants().isEmpty()) {
@@ -85,7 +87,8 @@ final class HomePage {
           models.append("</table>");
           SignatureSpec def = mv.signature("");
           if (def.soleInputName() != null
-              && def.inputs().values().iterator().next().dtype() == dev.mlserve.model.DType.STRING) {
+              && def.inputs().values().iterator().next().dtype()
+                  == dev.mlserve.model.DType.STRING) {
             options
                 .append("<option value=\"")
                 .append(esc(name))

@@ -100,14 +100,18 @@ public final class HttpApi {
               "/v2/models/{model}/versions/{version}", ctx -> v2Metadata(ctx, version(ctx)));
           c.routes.get("/v2/models/{model}/ready", ctx -> v2ModelReady(ctx, OptionalLong.empty()));
           c.routes.get(
-              "/v2/models/{model}/versions/{version}/ready", ctx -> v2ModelReady(ctx, version(ctx)));
+              "/v2/models/{model}/versions/{version}/ready",
+              ctx -> v2ModelReady(ctx, version(ctx)));
           c.routes.post("/v2/models/{model}/infer", ctx -> v2Infer(ctx, OptionalLong.empty()));
           c.routes.post(
               "/v2/models/{model}/versions/{version}/infer", ctx -> v2Infer(ctx, version(ctx)));
 
-          c.routes.exception(ServingException.class, (e, ctx) -> fail(ctx, e.status(), e.getMessage(), e));
-          c.routes.exception(CompletionException.class, (e, ctx) -> failUnwrapped(ctx, e.getCause()));
-          c.routes.exception(HttpResponseException.class, (e, ctx) -> fail(ctx, e.getStatus(), e.getMessage(), e));
+          c.routes.exception(
+              ServingException.class, (e, ctx) -> fail(ctx, e.status(), e.getMessage(), e));
+          c.routes.exception(
+              CompletionException.class, (e, ctx) -> failUnwrapped(ctx, e.getCause()));
+          c.routes.exception(
+              HttpResponseException.class, (e, ctx) -> fail(ctx, e.getStatus(), e.getMessage(), e));
           c.routes.exception(Exception.class, (e, ctx) -> failUnwrapped(ctx, e));
           c.routes.error(
               404,
@@ -182,7 +186,13 @@ public final class HttpApi {
     String signature = TfServingApi.signatureName(body);
     boolean rowFormat = TfServingApi.rowFormat(body);
     CompletableFuture<Prediction> result =
-        run(ctx, t.model(), t.version(), t.label(), signature, spec -> tfServing.parseInputs(spec, body));
+        run(
+            ctx,
+            t.model(),
+            t.version(),
+            t.label(),
+            signature,
+            spec -> tfServing.parseInputs(spec, body));
     ctx.future(
         () ->
             result.thenAccept(
@@ -199,8 +209,11 @@ public final class HttpApi {
         200,
         g -> {
           g.writeStringField("name", "ml-serve-ecs");
-          g.writeStringField("version", HttpApi.class.getPackage().getImplementationVersion() == null
-              ? "dev" : HttpApi.class.getPackage().getImplementationVersion());
+          g.writeStringField(
+              "version",
+              HttpApi.class.getPackage().getImplementationVersion() == null
+                  ? "dev"
+                  : HttpApi.class.getPackage().getImplementationVersion());
           g.writeArrayFieldStart("extensions");
           g.writeEndArray();
         });
@@ -322,7 +335,10 @@ public final class HttpApi {
     long declared = ctx.req().getContentLengthLong();
     if (declared > config.limits().maxBodyBytes()) {
       throw ServingException.tooLarge(
-          "request body of " + declared + " bytes is over the limit of " + config.limits().maxBodyBytes());
+          "request body of "
+              + declared
+              + " bytes is over the limit of "
+              + config.limits().maxBodyBytes());
     }
     byte[] raw = ctx.bodyAsBytes();
     if (raw.length == 0) {
@@ -364,11 +380,15 @@ public final class HttpApi {
 
   /** Writes an object whose fields {@code body} fills. */
   private static void json(Context ctx, int status, JsonBody fields) {
-    writeJson(ctx, status, g -> {
-      g.writeStartObject();
-      fields.write(g);
-      g.writeEndObject();
-    }, false);
+    writeJson(
+        ctx,
+        status,
+        g -> {
+          g.writeStartObject();
+          fields.write(g);
+          g.writeEndObject();
+        },
+        false);
   }
 
   private static void writeJson(Context ctx, int status, JsonBody body, boolean ignored) {
@@ -382,7 +402,8 @@ public final class HttpApi {
   }
 
   private void failUnwrapped(Context ctx, Throwable e) {
-    while ((e instanceof CompletionException || e instanceof java.util.concurrent.ExecutionException)
+    while ((e instanceof CompletionException
+            || e instanceof java.util.concurrent.ExecutionException)
         && e.getCause() != null) {
       e = e.getCause();
     }

@@ -15,8 +15,8 @@ import java.util.Base64;
 import java.util.List;
 
 /**
- * JSON arrays to {@link Values} and back, shared by the TensorFlow Serving and V2 adapters.
- * Strings may also come as {@code {"b64": "..."}} (TensorFlow Serving's binary form).
+ * JSON arrays to {@link Values} and back, shared by the TensorFlow Serving and V2 adapters. Strings
+ * may also come as {@code {"b64": "..."}} (TensorFlow Serving's binary form).
  */
 final class JsonValues {
   private final int maxTextChars;
@@ -90,14 +90,22 @@ final class JsonValues {
     if (depth == shape.length) {
       if (n.isArray()) {
         throw ServingException.badRequest(
-            "input '" + flat.input + "': ragged nesting at " + path + " (rows must all have the same shape)");
+            "input '"
+                + flat.input
+                + "': ragged nesting at "
+                + path
+                + " (rows must all have the same shape)");
       }
       flat.add(n, path);
       return;
     }
     if (!n.isArray() || n.size() != shape[depth]) {
       throw ServingException.badRequest(
-          "input '" + flat.input + "': ragged nesting at " + path + " (rows must all have the same shape)");
+          "input '"
+              + flat.input
+              + "': ragged nesting at "
+              + path
+              + " (rows must all have the same shape)");
     }
     for (int i = 0; i < n.size(); i++) {
       fill(flat, n.get(i), shape, depth + 1, path + "[" + i + "]");
@@ -169,7 +177,8 @@ final class JsonValues {
         try {
           byte[] b = Base64.getDecoder().decode(n.get("b64").textValue());
           if (b.length > maxTextChars * 4L) {
-            throw ServingException.badRequest("input '" + input + "': binary value" + path + " is too long");
+            throw ServingException.badRequest(
+                "input '" + input + "': binary value" + path + " is too long");
           }
           return b;
         } catch (IllegalArgumentException e) {

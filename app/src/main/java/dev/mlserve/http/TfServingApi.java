@@ -112,10 +112,12 @@ final class TfServingApi {
       return out;
     }
     for (TensorSpec in : spec.inputs().values()) {
-      var column = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode(instances.size());
+      var column =
+          com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode(instances.size());
       for (JsonNode instance : instances) {
         if (!instance.isObject() || JsonValues.isB64(instance)) {
-          throw ServingException.badRequest("every instance must be an object when the first one is");
+          throw ServingException.badRequest(
+              "every instance must be an object when the first one is");
         }
         JsonNode v = instance.get(in.name());
         if (v == null) {
@@ -129,7 +131,12 @@ final class TfServingApi {
       String name = it.next();
       if (!spec.inputs().containsKey(name)) {
         throw ServingException.badRequest(
-            "signature '" + spec.key() + "' has no input '" + name + "'; its inputs are " + spec.inputs().keySet());
+            "signature '"
+                + spec.key()
+                + "' has no input '"
+                + name
+                + "'; its inputs are "
+                + spec.inputs().keySet());
       }
     }
     return out;
@@ -142,7 +149,11 @@ final class TfServingApi {
       String only = spec.soleInputName();
       if (only == null) {
         throw ServingException.badRequest(
-            "signature '" + spec.key() + "' has inputs " + spec.inputs().keySet() + ": 'inputs' must name them");
+            "signature '"
+                + spec.key()
+                + "' has inputs "
+                + spec.inputs().keySet()
+                + ": 'inputs' must name them");
       }
       out.put(only, json.parse(only, inputs, spec.inputs().get(only).dtype()));
       return out;
@@ -152,7 +163,12 @@ final class TfServingApi {
       TensorSpec in = spec.inputs().get(e.getKey());
       if (in == null) {
         throw ServingException.badRequest(
-            "signature '" + spec.key() + "' has no input '" + e.getKey() + "'; its inputs are " + spec.inputs().keySet());
+            "signature '"
+                + spec.key()
+                + "' has no input '"
+                + e.getKey()
+                + "'; its inputs are "
+                + spec.inputs().keySet());
       }
       out.put(in.name(), json.parse(in.name(), e.getValue(), in.dtype()));
     }

@@ -53,22 +53,35 @@ final class V2Api {
     Map<String, Values> out = new LinkedHashMap<>();
     for (JsonNode in : inputs) {
       if (!in.isObject()) {
-        throw ServingException.badRequest("each input must be an object {name, shape, datatype, data}");
+        throw ServingException.badRequest(
+            "each input must be an object {name, shape, datatype, data}");
       }
       String name = in.path("name").asText("");
       TensorSpec ts = spec.inputs().get(name);
       if (ts == null) {
         throw ServingException.badRequest(
-            "signature '" + spec.key() + "' has no input '" + name + "'; its inputs are " + spec.inputs().keySet());
+            "signature '"
+                + spec.key()
+                + "' has no input '"
+                + name
+                + "'; its inputs are "
+                + spec.inputs().keySet());
       }
       String datatype = in.path("datatype").asText("");
       DType dtype =
           DType.fromV2Name(datatype)
               .orElseThrow(
-                  () -> ServingException.badRequest("input '" + name + "': unknown datatype '" + datatype + "'"));
+                  () ->
+                      ServingException.badRequest(
+                          "input '" + name + "': unknown datatype '" + datatype + "'"));
       if (dtype != ts.dtype()) {
         throw ServingException.badRequest(
-            "input '" + name + "' must be " + ts.dtype().v2Name() + " but the request says " + datatype);
+            "input '"
+                + name
+                + "' must be "
+                + ts.dtype().v2Name()
+                + " but the request says "
+                + datatype);
       }
       JsonNode shapeNode = in.get("shape");
       if (shapeNode == null || !shapeNode.isArray()) {
@@ -78,7 +91,8 @@ final class V2Api {
       for (int i = 0; i < shape.length; i++) {
         JsonNode d = shapeNode.get(i);
         if (!d.canConvertToLong() || !d.isIntegralNumber() || d.asLong() < 0) {
-          throw ServingException.badRequest("input '" + name + "': shape must hold whole numbers >= 0");
+          throw ServingException.badRequest(
+              "input '" + name + "': shape must hold whole numbers >= 0");
         }
         shape[i] = d.asLong();
       }
@@ -102,15 +116,20 @@ final class V2Api {
       String n = o.path("name").asText("");
       if (!spec.outputs().containsKey(n)) {
         throw ServingException.badRequest(
-            "signature '" + spec.key() + "' has no output '" + n + "'; its outputs are " + spec.outputs().keySet());
+            "signature '"
+                + spec.key()
+                + "' has no output '"
+                + n
+                + "'; its outputs are "
+                + spec.outputs().keySet());
       }
       names.add(n);
     }
     return names;
   }
 
-  static void writeInfer(
-      JsonGenerator g, Prediction p, String id, Set<String> outputs) throws IOException {
+  static void writeInfer(JsonGenerator g, Prediction p, String id, Set<String> outputs)
+      throws IOException {
     g.writeStartObject();
     g.writeStringField("model_name", p.model());
     g.writeStringField("model_version", Long.toString(p.version()));

@@ -47,7 +47,15 @@ public final class ServingMetrics {
     Timer.builder("mlserve_request_latency")
         .description("Prediction request latency")
         .tags(
-            "api", api, "model", model, "version", version, "variant", variant, "status",
+            "api",
+            api,
+            "model",
+            model,
+            "version",
+            version,
+            "variant",
+            variant,
+            "status",
             Integer.toString(status))
         .publishPercentileHistogram()
         .minimumExpectedValue(Duration.ofMillis(1))

@@ -23,7 +23,11 @@ public final class Identifiers {
   public static String requireName(String what, String s) {
     if (!isName(s)) {
       throw ServingException.badRequest(
-          "invalid " + what + " '" + abbreviate(s) + "': use letters, digits, '.', '_', '-' (max 64)");
+          "invalid "
+              + what
+              + " '"
+              + abbreviate(s)
+              + "': use letters, digits, '.', '_', '-' (max 64)");
     }
     return s;
   }

@@ -16,8 +16,8 @@ import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Signature;
 
 /**
- * Loads a SavedModel folder, reads its signatures, and warms every servable one up with a
- * one-row call so the first real request does not pay for graph initialisation.
+ * Loads a SavedModel folder, reads its signatures, and warms every servable one up with a one-row
+ * call so the first real request does not pay for graph initialisation.
  */
 public final class ModelLoader {
   public static final String DEFAULT_SIGNATURE = "serving_default";
@@ -40,7 +40,8 @@ public final class ModelLoader {
     try {
       bundle = SavedModelBundle.load(dir.toString(), SavedModelBundle.DEFAULT_TAG);
     } catch (RuntimeException | Error e) {
-      throw new ModelLoadException(name, version, "TensorFlow could not load it: " + e.getMessage());
+      throw new ModelLoadException(
+          name, version, "TensorFlow could not load it: " + e.getMessage());
     }
     try {
       Map<String, SignatureSpec> signatures = servableSignatures(name, version, bundle);
@@ -115,8 +116,7 @@ public final class ModelLoader {
     return DType.fromProto(d.dataType)
         .map(
             dtype ->
-                new TensorSpec(
-                    key, dtype, d.shape.isUnknown() ? null : d.shape.asArray(), d.name));
+                new TensorSpec(key, dtype, d.shape.isUnknown() ? null : d.shape.asArray(), d.name));
   }
 
   private static void warmUp(ModelVersion mv, SignatureSpec spec) {

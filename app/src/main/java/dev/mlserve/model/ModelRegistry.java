@@ -17,9 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The models being served: for each name its live versions, the state of every version it has
- * seen (as TensorFlow Serving reports them), its labels and settings. Swapping a version is atomic
- * for readers: a request holds the version it acquired until it releases it, and a replaced version
+ * The models being served: for each name its live versions, the state of every version it has seen
+ * (as TensorFlow Serving reports them), its labels and settings. Swapping a version is atomic for
+ * readers: a request holds the version it acquired until it releases it, and a replaced version
  * closes after its last request.
  */
 public final class ModelRegistry implements AutoCloseable {
@@ -152,7 +152,12 @@ public final class ModelRegistry implements AutoCloseable {
                 "model '" + name + "' version " + version.getAsLong() + " is still loading");
           }
           throw ServingException.notFound(
-              "model '" + name + "' has no version " + version.getAsLong() + "; live: " + live.keySet());
+              "model '"
+                  + name
+                  + "' has no version "
+                  + version.getAsLong()
+                  + "; live: "
+                  + live.keySet());
         }
       } else {
         Map.Entry<Long, ModelVersion> e = live.lastEntry();
@@ -177,7 +182,12 @@ public final class ModelRegistry implements AutoCloseable {
     Long v = settings(name).labels().get(label);
     if (v == null) {
       throw ServingException.notFound(
-          "model '" + name + "' has no label '" + label + "'; labels: " + settings(name).labels().keySet());
+          "model '"
+              + name
+              + "' has no label '"
+              + label
+              + "'; labels: "
+              + settings(name).labels().keySet());
     }
     return v;
   }

@@ -15,8 +15,8 @@ import java.util.OptionalLong;
 
 /**
  * A model's serving settings, read from {@code <model>/serving.json} beside its versions (in the
- * folder or the bucket), so they travel with the model and change without a restart. Every field
- * is optional; the environment's defaults fill the rest.
+ * folder or the bucket), so they travel with the model and change without a restart. Every field is
+ * optional; the environment's defaults fill the rest.
  *
  * <pre>{@code
  * {
@@ -48,8 +48,8 @@ public record ModelSettings(
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
-   * One production variant: traffic share {@code weight} goes to {@code model} (default: the
-   * routed model itself) at {@code version} (default: its latest).
+   * One production variant: traffic share {@code weight} goes to {@code model} (default: the routed
+   * model itself) at {@code version} (default: its latest).
    */
   public record Variant(String name, Optional<String> model, OptionalLong version, double weight) {}
 
@@ -114,7 +114,8 @@ public record ModelSettings(
       for (JsonNode v : vs) {
         String name = v.path("name").asText("");
         if (!Identifiers.isName(name)) {
-          throw new IllegalArgumentException("every variant needs a valid name, got '" + name + "'");
+          throw new IllegalArgumentException(
+              "every variant needs a valid name, got '" + name + "'");
         }
         Optional<String> model = Optional.empty();
         if (v.hasNonNull("model")) {
@@ -133,7 +134,8 @@ public record ModelSettings(
         }
         double weight = v.path("weight").asDouble(-1);
         if (!(weight >= 0) || !v.path("weight").isNumber()) {
-          throw new IllegalArgumentException("variant '" + name + "': weight must be a number >= 0");
+          throw new IllegalArgumentException(
+              "variant '" + name + "': weight must be a number >= 0");
         }
         variants.add(new Variant(name, model, version, weight));
       }
@@ -148,7 +150,8 @@ public record ModelSettings(
       if (!bandNode.isArray()
           || bandNode.size() != 2
           || !(bandNode.get(0).asDouble() <= bandNode.get(1).asDouble())) {
-        throw new IllegalArgumentException("low_confidence_band must be [low, high] with low <= high");
+        throw new IllegalArgumentException(
+            "low_confidence_band must be [low, high] with low <= high");
       }
       band = new double[] {bandNode.get(0).asDouble(), bandNode.get(1).asDouble()};
     }
@@ -164,7 +167,8 @@ public record ModelSettings(
         policy,
         Map.copyOf(labels),
         List.copyOf(variants),
-        Optional.ofNullable(root.hasNonNull("sticky_header") ? root.get("sticky_header").asText() : null),
+        Optional.ofNullable(
+            root.hasNonNull("sticky_header") ? root.get("sticky_header").asText() : null),
         b.hasNonNull("enabled") ? Optional.of(b.get("enabled").asBoolean()) : Optional.empty(),
         positiveInt(b, "max_batch_size"),
         b.hasNonNull("max_wait_micros")

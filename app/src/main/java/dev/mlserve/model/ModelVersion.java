@@ -18,8 +18,8 @@ import org.tensorflow.exceptions.TFInvalidArgumentException;
 import org.tensorflow.exceptions.TensorFlowException;
 
 /**
- * One loaded version of a model: the SavedModel, its servable signatures, and a reference count
- * so that a version swapped out while requests are running is closed only after the last of them
+ * One loaded version of a model: the SavedModel, its servable signatures, and a reference count so
+ * that a version swapped out while requests are running is closed only after the last of them
  * finishes (and its native memory freed then, not by the GC).
  */
 public final class ModelVersion implements AutoCloseable {

@@ -10,7 +10,10 @@ import java.util.Map;
  * that a request's inputs fit before anything reaches TensorFlow.
  */
 public record SignatureSpec(
-    String key, String methodName, Map<String, TensorSpec> inputs, Map<String, TensorSpec> outputs) {
+    String key,
+    String methodName,
+    Map<String, TensorSpec> inputs,
+    Map<String, TensorSpec> outputs) {
 
   /** True when every input and output can take stacked rows (dimension 0 unknown). */
   public boolean batchable() {
@@ -34,7 +37,12 @@ public record SignatureSpec(
     for (String name : given.keySet()) {
       if (!inputs.containsKey(name)) {
         throw ServingException.badRequest(
-            "signature '" + key + "' has no input '" + name + "'; its inputs are " + inputs.keySet());
+            "signature '"
+                + key
+                + "' has no input '"
+                + name
+                + "'; its inputs are "
+                + inputs.keySet());
       }
     }
     Map<String, Values> out = new LinkedHashMap<>();

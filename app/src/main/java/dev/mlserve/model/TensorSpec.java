@@ -3,8 +3,8 @@ package dev.mlserve.model;
 import java.util.Arrays;
 
 /**
- * One input or output of a signature: its name, element type and shape ({@code -1} marks an
- * unknown dimension; {@code shape == null} an unknown rank).
+ * One input or output of a signature: its name, element type and shape ({@code -1} marks an unknown
+ * dimension; {@code shape == null} an unknown rank).
  *
  * @param name the signature's key for it (e.g. {@code text})
  * @param tensorName the graph tensor it maps to (e.g. {@code serving_default_text:0})

@@ -15,7 +15,12 @@ public record Values(DType dtype, long[] shape, Object data) {
     long n = elementCount(shape);
     if (Array.getLength(data) != n) {
       throw new IllegalArgumentException(
-          "shape " + Arrays.toString(shape) + " needs " + n + " values, got " + Array.getLength(data));
+          "shape "
+              + Arrays.toString(shape)
+              + " needs "
+              + n
+              + " values, got "
+              + Array.getLength(data));
     }
   }
 
@@ -81,10 +86,12 @@ public record Values(DType dtype, long[] shape, Object data) {
 
   /** Rows [from, to) along dimension 0. */
   public Values sliceRows(long from, long to) {
-    int perRow = (int) (shape.length == 0 ? 1 : elementCount(Arrays.copyOfRange(shape, 1, shape.length)));
+    int perRow =
+        (int) (shape.length == 0 ? 1 : elementCount(Arrays.copyOfRange(shape, 1, shape.length)));
     long[] newShape = shape.clone();
     newShape[0] = to - from;
-    Object slice = Array.newInstance(data.getClass().getComponentType(), (int) ((to - from) * perRow));
+    Object slice =
+        Array.newInstance(data.getClass().getComponentType(), (int) ((to - from) * perRow));
     System.arraycopy(data, (int) from * perRow, slice, 0, (int) ((to - from) * perRow));
     return new Values(dtype, newShape, slice);
   }

@@ -6,4 +6,5 @@ package dev.mlserve.predict;
  * lone request never waits), and at most {@code maxQueueRows} rows queued before new requests get
  * 503.
  */
-public record BatchPolicy(boolean enabled, int maxBatchSize, long maxWaitMicros, int maxQueueRows) {}
+public record BatchPolicy(
+    boolean enabled, int maxBatchSize, long maxWaitMicros, int maxQueueRows) {}

@@ -19,9 +19,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The requests waiting for one signature of one model version, and the worker threads that merge
- * them into TensorFlow calls. Rows are stacked along dimension 0 and the outputs split back by
- * the same offsets. When a merged call fails, each request is retried alone, so one bad request
- * never fails its batch-mates.
+ * them into TensorFlow calls. Rows are stacked along dimension 0 and the outputs split back by the
+ * same offsets. When a merged call fails, each request is retried alone, so one bad request never
+ * fails its batch-mates.
  */
 final class BatchQueue {
   private static final Logger log = LoggerFactory.getLogger(BatchQueue.class);
@@ -164,11 +164,15 @@ final class BatchQueue {
       out = model.run(signature, merged);
       for (Values v : out.values()) {
         if (v.shape().length == 0 || v.rows() != rows) {
-          throw new IllegalStateException("output rows " + v + " do not match " + rows + " input rows");
+          throw new IllegalStateException(
+              "output rows " + v + " do not match " + rows + " input rows");
         }
       }
     } catch (RuntimeException e) {
-      log.debug("merged call of {} requests failed ({}); running them one by one", batch.size(), e.getMessage());
+      log.debug(
+          "merged call of {} requests failed ({}); running them one by one",
+          batch.size(),
+          e.getMessage());
       batch.forEach(this::runAlone);
       return;
     }

@@ -10,8 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
- * One {@link BatchQueue} per (model version, signature), created on first use and stopped when
- * that version closes.
+ * One {@link BatchQueue} per (model version, signature), created on first use and stopped when that
+ * version closes.
  */
 final class BatchScheduler implements AutoCloseable {
   private record Key(ModelVersion model, String signature) {}

@@ -5,8 +5,8 @@ import dev.mlserve.model.Values;
 import java.util.Map;
 
 /**
- * The answer to a prediction request: which model, version and variant served it, the outputs
- * in signature order, and the rows flagged low-confidence.
+ * The answer to a prediction request: which model, version and variant served it, the outputs in
+ * signature order, and the rows flagged low-confidence.
  */
 public record Prediction(
     String requestId,

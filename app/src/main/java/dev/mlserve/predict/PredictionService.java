@@ -50,8 +50,8 @@ public final class PredictionService implements AutoCloseable {
 
   /**
    * Chooses the model version for a request: the explicit version or label when given, else a
-   * variant by weight (sticky by header when the model's settings name one), else the latest.
-   * The returned route holds the version until {@link #predict} finishes with it.
+   * variant by weight (sticky by header when the model's settings name one), else the latest. The
+   * returned route holds the version until {@link #predict} finishes with it.
    *
    * @param header looks up a request header by name, for sticky routing
    */
@@ -161,7 +161,10 @@ public final class PredictionService implements AutoCloseable {
 
   private void maybeCapture(Prediction p, Map<String, Values> inputs, long startNanos) {
     double percent =
-        registry.settings(p.model()).captureSamplePercent().orElse(config.capture().samplePercent());
+        registry
+            .settings(p.model())
+            .captureSamplePercent()
+            .orElse(config.capture().samplePercent());
     if (percent <= 0 || ThreadLocalRandom.current().nextDouble(100) >= percent) {
       return;
     }

@@ -79,7 +79,11 @@ final class ModelCache {
       for (var f : m.files().entrySet()) {
         Path p = SafePaths.resolveInside(dir, f.getKey());
         if (!Files.isRegularFile(p) || Files.size(p) != f.getValue()) {
-          log.warn("cached {} v{}: {} is missing or has changed; downloading again", model, version, f.getKey());
+          log.warn(
+              "cached {} v{}: {} is missing or has changed; downloading again",
+              model,
+              version,
+              f.getKey());
           return java.util.Optional.empty();
         }
       }
@@ -113,7 +117,8 @@ final class ModelCache {
     Path target = versionDir(model, version);
     Files.createDirectories(target.getParent());
     if (Files.exists(target)) {
-      // A stale or damaged copy: step it aside first, since a folder cannot be renamed over another.
+      // A stale or damaged copy: step it aside first, since a folder cannot be renamed over
+      // another.
       discard(moveAside(target));
     }
     try {
@@ -167,7 +172,8 @@ final class ModelCache {
         dir,
         new SimpleFileVisitor<>() {
           @Override
-          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+              throws IOException {
             Files.deleteIfExists(file);
             return FileVisitResult.CONTINUE;
           }

@@ -38,13 +38,18 @@ public final class ModelSync implements AutoCloseable {
   private final ServingMetrics metrics;
   private final Map<String, String> lastSettingsError = new ConcurrentHashMap<>();
   private final Map<String, byte[]> lastSettings = new ConcurrentHashMap<>();
+
   /** Refused versions and the poll at which to try them again (backoff doubles, max 32 polls). */
   private final Map<String, int[]> refused = new ConcurrentHashMap<>();
+
   private int polls;
   private ScheduledExecutorService poller;
 
   public ModelSync(
-      ModelSource source, ModelRegistry registry, VersionPolicy defaultPolicy, ServingMetrics metrics) {
+      ModelSource source,
+      ModelRegistry registry,
+      VersionPolicy defaultPolicy,
+      ServingMetrics metrics) {
     this.source = source;
     this.registry = registry;
     this.defaultPolicy = defaultPolicy;
@@ -60,7 +65,10 @@ public final class ModelSync implements AutoCloseable {
     try {
       models = source.models();
     } catch (IOException | RuntimeException e) {
-      log.warn("model store {} unreachable: {}; serving what is loaded", source.describe(), e.toString());
+      log.warn(
+          "model store {} unreachable: {}; serving what is loaded",
+          source.describe(),
+          e.toString());
       metrics.storeError(sourceKind());
       return false;
     }

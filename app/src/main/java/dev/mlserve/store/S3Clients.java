@@ -3,8 +3,8 @@ package dev.mlserve.store;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.core.retry.RetryMode;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.retry.RetryMode;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
@@ -12,11 +12,11 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 
 /**
- * Builds the service's one S3 client the way every AWS tool is configured: the default
- * credentials chain, {@code AWS_REGION}, and the SDK's own {@code AWS_ENDPOINT_URL_S3} /
- * {@code AWS_ENDPOINT_URL} (read by the SDK itself). When such an endpoint override is in force
- * (MinIO, LocalStack, moto, S3Proxy) path-style addressing is switched on, because emulators on
- * 127.0.0.1 cannot answer virtual-host-style requests.
+ * Builds the service's one S3 client the way every AWS tool is configured: the default credentials
+ * chain, {@code AWS_REGION}, and the SDK's own {@code AWS_ENDPOINT_URL_S3} / {@code
+ * AWS_ENDPOINT_URL} (read by the SDK itself). When such an endpoint override is in force (MinIO,
+ * LocalStack, moto, S3Proxy) path-style addressing is switched on, because emulators on 127.0.0.1
+ * cannot answer virtual-host-style requests.
  */
 public final class S3Clients {
   private static final Logger log = LoggerFactory.getLogger(S3Clients.class);

@@ -6,8 +6,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * An S3 ETag as a listing reports it. For a single-part upload without SSE-KMS/SSE-C it is the
- * MD5 of the content; for a multipart upload it is {@code md5(md5(part1) || ... || md5(partN))-N}.
+ * An S3 ETag as a listing reports it. For a single-part upload without SSE-KMS/SSE-C it is the MD5
+ * of the content; for a multipart upload it is {@code md5(md5(part1) || ... || md5(partN))-N}.
  *
  * @param quoted the ETag as S3 sent it (with quotes), for {@code If-Match}
  * @param md5Hex the hex digest part

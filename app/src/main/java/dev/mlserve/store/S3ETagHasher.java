@@ -17,7 +17,9 @@ final class S3ETagHasher {
   private long inPart;
   private int parts;
 
-  /** @param partSize the multipart part size, or 0 for a single-part object */
+  /**
+   * @param partSize the multipart part size, or 0 for a single-part object
+   */
   S3ETagHasher(long partSize) {
     this.partSize = partSize;
     this.part = partSize > 0 ? md5() : null;

@@ -130,7 +130,11 @@ public final class S3ModelSource implements ModelSource {
             .toList();
     Optional<Path> cached = cache.reusable(model, version, sources);
     if (cached.isPresent()) {
-      log.info("model {} version {}: using the verified cached copy in {}", model, version, cached.get());
+      log.info(
+          "model {} version {}: using the verified cached copy in {}",
+          model,
+          version,
+          cached.get());
       return cached.get();
     }
     long start = System.nanoTime();
@@ -139,7 +143,8 @@ public final class S3ModelSource implements ModelSource {
       Path assembled =
           listing.archive() ? fetchArchive(listing, staging) : fetchFolder(listing, staging);
       if (!Files.isRegularFile(assembled.resolve(SAVED_MODEL))) {
-        throw new IOException(model + " version " + version + " has no " + SAVED_MODEL + " at its top");
+        throw new IOException(
+            model + " version " + version + " has no " + SAVED_MODEL + " at its top");
       }
       Path dir = cache.commit(assembled, model, version, sources);
       double seconds = (System.nanoTime() - start) / 1e9;
@@ -167,7 +172,8 @@ public final class S3ModelSource implements ModelSource {
   private Path fetchFolder(S3VersionListing listing, Path staging) throws IOException {
     for (S3VersionListing.Item item : listing.items()) {
       if (item.path().equals(ModelCache.MARKER)) {
-        throw new IOException("refusing an object named " + ModelCache.MARKER + ": the cache uses it");
+        throw new IOException(
+            "refusing an object named " + ModelCache.MARKER + ": the cache uses it");
       }
       Path file = SafePaths.resolveInside(staging, item.path());
       Files.createDirectories(file.getParent());
@@ -175,7 +181,8 @@ public final class S3ModelSource implements ModelSource {
           item,
           in -> {
             try (OutputStream out =
-                Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                Files.newOutputStream(
+                    file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
               in.transferTo(out);
             }
           });
@@ -185,8 +192,8 @@ public final class S3ModelSource implements ModelSource {
 
   /**
    * Streams the archive through gunzip and the tar reader into {@code staging/content}; the
-   * archive's checksum is verified once the last byte has passed, before anything is committed.
-   * The version's files sit at the archive's top, or inside its one top-level folder.
+   * archive's checksum is verified once the last byte has passed, before anything is committed. The
+   * version's files sit at the archive's top, or inside its one top-level folder.
    */
   private Path fetchArchive(S3VersionListing listing, Path staging) throws IOException {
     Path content = Files.createDirectory(staging.resolve("content"));
@@ -222,7 +229,8 @@ public final class S3ModelSource implements ModelSource {
         if (slash < 0) {
           OptionalLong v =
               rest.endsWith(ARCHIVE_SUFFIX)
-                  ? Identifiers.parseVersion(rest.substring(0, rest.length() - ARCHIVE_SUFFIX.length()))
+                  ? Identifiers.parseVersion(
+                      rest.substring(0, rest.length() - ARCHIVE_SUFFIX.length()))
                   : OptionalLong.empty();
           if (v.isPresent()) {
             archives.put(v.getAsLong(), item(o, rest));
@@ -235,7 +243,8 @@ public final class S3ModelSource implements ModelSource {
         String path = rest.substring(slash + 1);
         if (v.isEmpty()) {
           log.debug("{}: ignoring {}: not below a version number", base, o.key());
-        } else if (!path.isEmpty() && !path.endsWith("/")) { // "folder/" keys are console placeholders
+        } else if (!path.isEmpty()
+            && !path.endsWith("/")) { // "folder/" keys are console placeholders
           folders.computeIfAbsent(v.getAsLong(), k -> new ArrayList<>()).add(item(o, path));
         }
       }
@@ -243,15 +252,19 @@ public final class S3ModelSource implements ModelSource {
       throw unreachable("list versions in", "s3://" + base.bucket() + "/" + root, e);
     }
     Map<Long, S3VersionListing> versions = new TreeMap<>();
-    archives.forEach(
-        (v, a) -> versions.put(v, new S3VersionListing(model, v, true, List.of(a))));
+    archives.forEach((v, a) -> versions.put(v, new S3VersionListing(model, v, true, List.of(a))));
     folders.forEach(
         (v, items) -> {
           if (items.stream().anyMatch(i -> i.path().equals(SAVED_MODEL))) {
             // A folder wins over an archive of the same number: it is the layout TF Serving reads.
             versions.put(v, new S3VersionListing(model, v, false, List.copyOf(items)));
           } else if (!archives.containsKey(v)) {
-            log.debug("{}: {} version {} has no {} yet (upload in progress?)", base, model, v, SAVED_MODEL);
+            log.debug(
+                "{}: {} version {} has no {} yet (upload in progress?)",
+                base,
+                model,
+                v,
+                SAVED_MODEL);
           }
         });
     return versions;

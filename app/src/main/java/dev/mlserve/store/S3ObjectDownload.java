@@ -22,10 +22,10 @@ import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
  * <ul>
  *   <li>{@code If-Match} the listed ETag, so an object replaced since the listing is refused (412);
  *   <li>the byte count equals the listed size;
- *   <li>single-part objects: the MD5 equals the ETag; multipart objects: the MD5 of part MD5s,
- *       with the part size asked of S3 ({@code HEAD ?partNumber=1}), or the size only where the
- *       server cannot say (S3Proxy) — SSE-KMS and SSE-C ETags are not MD5s, so there the size
- *       and the SDK's own checksum validation stand;
+ *   <li>single-part objects: the MD5 equals the ETag; multipart objects: the MD5 of part MD5s, with
+ *       the part size asked of S3 ({@code HEAD ?partNumber=1}), or the size only where the server
+ *       cannot say (S3Proxy) — SSE-KMS and SSE-C ETags are not MD5s, so there the size and the
+ *       SDK's own checksum validation stand;
  *   <li>the SDK validates the object's stored CRC/SHA checksum when S3 returns one.
  * </ul>
  *
@@ -74,7 +74,8 @@ final class S3ObjectDownload {
       response = body.response();
       Verifying in = new Verifying(body, hasher, new Progress(uri, item.size(), start));
       consumer.accept(in);
-      in.transferTo(OutputStream.nullOutputStream()); // the hash covers every byte, even after the tar end
+      in.transferTo(
+          OutputStream.nullOutputStream()); // the hash covers every byte, even after the tar end
       read = in.count;
       complete = true;
     } catch (S3Exception e) {
@@ -87,7 +88,8 @@ final class S3ObjectDownload {
     } finally {
       if (body != null) {
         if (!complete) {
-          body.abort(); // else closing would read the rest of a refused multi-GB object to reuse the connection
+          body.abort(); // else closing would read the rest of a refused multi-GB object to reuse
+          // the connection
         }
         body.close();
       }
@@ -99,7 +101,11 @@ final class S3ObjectDownload {
     verifyETag(uri, item, etag, partSize, hasher.etag(), response);
     double seconds = (System.nanoTime() - start) / 1e9;
     if (item.size() >= PROGRESS_THRESHOLD) {
-      log.info("downloaded {} ({}) in {} s", uri, Progress.mib(item.size()), String.format("%.1f", seconds));
+      log.info(
+          "downloaded {} ({}) in {} s",
+          uri,
+          Progress.mib(item.size()),
+          String.format("%.1f", seconds));
     } else {
       log.debug("downloaded {} ({} bytes)", uri, item.size());
     }
@@ -118,7 +124,8 @@ final class S3ObjectDownload {
       return;
     }
     if (!md5Comparable(response)) {
-      log.debug("{}: encrypted with {}; its ETag is no MD5, verified by size", uri, encryption(response));
+      log.debug(
+          "{}: encrypted with {}; its ETag is no MD5, verified by size", uri, encryption(response));
       return;
     }
     S3ETag expected = etag.get();
@@ -128,7 +135,11 @@ final class S3ObjectDownload {
     }
     if (!computed.equals(expected.toString())) {
       throw new IOException(
-          uri + ": content does not match its ETag (expected " + expected + ", got " + computed
+          uri
+              + ": content does not match its ETag (expected "
+              + expected
+              + ", got "
+              + computed
               + "); refusing it");
     }
   }
@@ -136,13 +147,14 @@ final class S3ObjectDownload {
   /** SSE-KMS, DSSE-KMS and SSE-C objects have ETags that are not MD5 digests of their content. */
   private static boolean md5Comparable(GetObjectResponse response) {
     ServerSideEncryption sse = response.serverSideEncryption();
-    boolean kms =
-        sse == ServerSideEncryption.AWS_KMS || sse == ServerSideEncryption.AWS_KMS_DSSE;
+    boolean kms = sse == ServerSideEncryption.AWS_KMS || sse == ServerSideEncryption.AWS_KMS_DSSE;
     return !kms && response.sseCustomerAlgorithm() == null;
   }
 
   private static String encryption(GetObjectResponse response) {
-    return response.sseCustomerAlgorithm() != null ? "SSE-C" : response.serverSideEncryptionAsString();
+    return response.sseCustomerAlgorithm() != null
+        ? "SSE-C"
+        : response.serverSideEncryptionAsString();
   }
 
   /** The size of part 1 of a multipart object, or 0 when the server does not say. */
@@ -230,10 +242,7 @@ final class S3ObjectDownload {
       double seconds = Math.max((System.nanoTime() - start) / 1e9, 1e-3);
       log.info(
           "downloading {}: {}% of {} at {} MB/s",
-          uri,
-          percent,
-          mib(total),
-          String.format("%.1f", bytes / 1e6 / seconds));
+          uri, percent, mib(total), String.format("%.1f", bytes / 1e6 / seconds));
       nextPercent = (percent / 10 + 1) * 10;
     }
 

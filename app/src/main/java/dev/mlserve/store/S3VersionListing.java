@@ -7,7 +7,8 @@ import java.util.List;
  * {@code <version>.tar.gz}. The listing's sizes and ETags are what the download is checked against,
  * and what a cached copy must match to be reused.
  */
-record S3VersionListing(String model, long version, boolean archive, List<S3VersionListing.Item> items) {
+record S3VersionListing(
+    String model, long version, boolean archive, List<S3VersionListing.Item> items) {
 
   /**
    * One object.

@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * Turns a relative name from outside (an S3 key below a version, a tar entry) into a path inside
- * a given folder, or refuses it. This is the one gate between bucket contents and the file system.
+ * Turns a relative name from outside (an S3 key below a version, a tar entry) into a path inside a
+ * given folder, or refuses it. This is the one gate between bucket contents and the file system.
  */
 final class SafePaths {
   private SafePaths() {}

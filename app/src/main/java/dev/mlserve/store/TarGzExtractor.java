@@ -10,8 +10,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.zip.GZIPInputStream;
 
 /**
- * Extracts a {@code .tar.gz} of regular files and folders with the JDK alone. Reads ustar, GNU
- * long names and PAX {@code path}/{@code size} records (what GNU tar and Python's tarfile write);
+ * Extracts a {@code .tar.gz} of regular files and folders with the JDK alone. Reads ustar, GNU long
+ * names and PAX {@code path}/{@code size} records (what GNU tar and Python's tarfile write);
  * refuses links, devices and any entry whose name would land outside the target folder, so a
  * crafted archive cannot write anywhere else or smuggle in a symlink.
  */
@@ -20,7 +20,9 @@ final class TarGzExtractor {
 
   private TarGzExtractor() {}
 
-  /** Extracts into {@code target} (which must exist) and closes {@code gz}; returns the file count. */
+  /**
+   * Extracts into {@code target} (which must exist) and closes {@code gz}; returns the file count.
+   */
   static int extract(InputStream gz, Path target) throws IOException {
     try (GZIPInputStream in = new GZIPInputStream(gz, 64 * 1024)) {
       return extractTar(in, target);
@@ -64,7 +66,8 @@ final class TarGzExtractor {
           Path file = SafePaths.resolveInside(target, name);
           Files.createDirectories(file.getParent());
           try (OutputStream out =
-              Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+              Files.newOutputStream(
+                  file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             copy(in, out, size);
           }
           skipPadding(in, size);
@@ -76,8 +79,9 @@ final class TarGzExtractor {
           }
           skip(in, size);
         }
-        default -> throw new IOException(
-            "refusing tar entry '" + name + "' of type '" + type + "': only files and folders");
+        default ->
+            throw new IOException(
+                "refusing tar entry '" + name + "' of type '" + type + "': only files and folders");
       }
       longName = null;
       paxPath = null;

@@ -28,15 +28,15 @@ import org.tensorflow.types.TString;
 
 /**
  * The in-process limit: how many rows per second TensorFlow Java gets through the model when
- * nothing else is in the way (no HTTP, no JSON, no batching queue). It loads the model with
- * {@link ModelLoader#load} and calls {@link ModelVersion#run} in a loop, exactly as the service's
- * batch workers do, from each of {@code --threads} threads at each of {@code --batches}.
+ * nothing else is in the way (no HTTP, no JSON, no batching queue). It loads the model with {@link
+ * ModelLoader#load} and calls {@link ModelVersion#run} in a loop, exactly as the service's batch
+ * workers do, from each of {@code --threads} threads at each of {@code --batches}.
  *
  * <p>With {@code --tf-threads INTRA,INTER[/INTRA,INTER...]} it measures more paths, with as many
  * calling threads as the largest of {@code --threads}: the same SavedModel loaded with a session
  * {@code ConfigProto} setting TensorFlow's intra-op and inter-op thread pool sizes ({@code 0,0} =
- * TensorFlow's defaults), called through {@code SessionFunction.call} directly. The service
- * cannot load a model with such a configuration today; this shows what it would gain.
+ * TensorFlow's defaults), called through {@code SessionFunction.call} directly. The service cannot
+ * load a model with such a configuration today; this shows what it would gain.
  *
  * <p>A benchmark main run by {@code scripts/bench.sh}, not a unit test (nothing is asserted; no
  * timing belongs in the test suite). Run it with the test classpath:
@@ -50,14 +50,20 @@ import org.tensorflow.types.TString;
  *
  * Prints one line per point and, with {@code --out}, writes {@code {"tensorflow": version, "java":
  * runtime, "cores": n, "points": [{path, threads, batch, seconds, calls, rows, rows_per_s,
- * mean_call_ms, cpu_cores, cpu_us_per_row}, ...]}}. CPU is the whole process's CPU time during
- * the point (TensorFlow's own thread pools included).
+ * mean_call_ms, cpu_cores, cpu_us_per_row}, ...]}}. CPU is the whole process's CPU time during the
+ * point (TensorFlow's own thread pools included).
  */
 public final class ModelThroughput {
   private ModelThroughput() {}
 
   record Point(
-      String path, int threads, int batch, double seconds, long calls, long rows, double cpuSeconds) {
+      String path,
+      int threads,
+      int batch,
+      double seconds,
+      long calls,
+      long rows,
+      double cpuSeconds) {
     double rowsPerSecond() {
       return rows / seconds;
     }
@@ -80,8 +86,16 @@ public final class ModelThroughput {
           "{\"path\": \"%s\", \"threads\": %d, \"batch\": %d, \"seconds\": %.3f, \"calls\": %d,"
               + " \"rows\": %d, \"rows_per_s\": %.1f, \"mean_call_ms\": %.4f, \"cpu_cores\": %.3f,"
               + " \"cpu_us_per_row\": %.2f}",
-          path, threads, batch, seconds, calls, rows, rowsPerSecond(), meanCallMillis(),
-          cpuCores(), cpuMicrosPerRow());
+          path,
+          threads,
+          batch,
+          seconds,
+          calls,
+          rows,
+          rowsPerSecond(),
+          meanCallMillis(),
+          cpuCores(),
+          cpuMicrosPerRow());
     }
   }
 
@@ -184,8 +198,11 @@ public final class ModelThroughput {
     if (out != null) {
       StringBuilder sb = new StringBuilder("{\n");
       sb.append("  \"tensorflow\": \"").append(TensorFlow.version()).append("\",\n");
-      sb.append("  \"java\": \"").append(System.getProperty("java.vm.name")).append(' ')
-          .append(System.getProperty("java.runtime.version")).append("\",\n");
+      sb.append("  \"java\": \"")
+          .append(System.getProperty("java.vm.name"))
+          .append(' ')
+          .append(System.getProperty("java.runtime.version"))
+          .append("\",\n");
       sb.append("  \"cores\": ").append(Runtime.getRuntime().availableProcessors()).append(",\n");
       sb.append("  \"points\": [\n");
       for (int i = 0; i < points.size(); i++) {

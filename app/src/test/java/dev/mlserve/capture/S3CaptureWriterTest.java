@@ -57,7 +57,9 @@ class S3CaptureWriterTest {
     writer.offer(record("r1", "2026-01-31T07:59:59.250Z", "imdb", new int[] {1}));
     writer.offer(record("r2", "2026-01-31T08:00:01Z", "imdb", new int[0]));
     writer.offer(record("r3", "2026-01-31T07:10:00Z", "other", null));
-    assertThat(objects("data/capture/")).as("nothing written before the interval or close").isEmpty();
+    assertThat(objects("data/capture/"))
+        .as("nothing written before the interval or close")
+        .isEmpty();
 
     writer.close();
 
@@ -72,16 +74,25 @@ class S3CaptureWriterTest {
     assertThat(r1.fieldNames())
         .toIterable()
         .containsExactly(
-            "request_id", "time", "model", "version", "variant", "signature", "inputs", "outputs",
-            "latency_ms", "low_confidence", "low_confidence_rows");
+            "request_id",
+            "time",
+            "model",
+            "version",
+            "variant",
+            "signature",
+            "inputs",
+            "outputs",
+            "latency_ms",
+            "low_confidence",
+            "low_confidence_rows");
     assertThat(r1)
         .isEqualTo(
             JSON.readTree(
-            "{\"request_id\":\"r1\",\"time\":\"2026-01-31T07:59:59.250Z\",\"model\":\"imdb\","
-                + "\"version\":3,\"variant\":\"b\",\"signature\":\"serving_default\","
-                + "\"inputs\":{\"text\":{\"shape\":[2,1],\"data\":[\"great film\",\"meh\"]}},"
-                + "\"outputs\":{\"output_0\":{\"shape\":[2,1],\"data\":[0.93,0.51]}},"
-                + "\"latency_ms\":4.321,\"low_confidence\":true,\"low_confidence_rows\":[1]}"));
+                "{\"request_id\":\"r1\",\"time\":\"2026-01-31T07:59:59.250Z\",\"model\":\"imdb\","
+                    + "\"version\":3,\"variant\":\"b\",\"signature\":\"serving_default\","
+                    + "\"inputs\":{\"text\":{\"shape\":[2,1],\"data\":[\"great film\",\"meh\"]}},"
+                    + "\"outputs\":{\"output_0\":{\"shape\":[2,1],\"data\":[0.93,0.51]}},"
+                    + "\"latency_ms\":4.321,\"low_confidence\":true,\"low_confidence_rows\":[1]}"));
     JsonNode r3 = lines(key(files, "model=other/")).get(0);
     assertThat(r3.get("low_confidence").asBoolean()).isFalse();
     assertThat(r3.get("low_confidence_rows")).isEmpty();
@@ -133,7 +144,8 @@ class S3CaptureWriterTest {
     assertThat(counter("mlserve_capture_records", "imdb")).isEqualTo(3);
     writer.close();
     assertThat(objects("cap/")).hasSize(1);
-    assertThat(lines(objects("cap/").get(0).key())).extracting(n -> n.get("request_id").asText())
+    assertThat(lines(objects("cap/").get(0).key()))
+        .extracting(n -> n.get("request_id").asText())
         .containsExactly("r0", "r1", "r2");
     assertThat(metrics.registry().find("mlserve_capture_buffered").gauge().value()).isZero();
   }
@@ -173,9 +185,11 @@ class S3CaptureWriterTest {
 
   // --- helpers
 
-  private S3CaptureWriter writer(S3Client client, String prefix, int buffer, int perFile, Duration every) {
+  private S3CaptureWriter writer(
+      S3Client client, String prefix, int buffer, int perFile, Duration every) {
     ServerConfig.Capture settings =
-        new ServerConfig.Capture(Optional.of("s3://" + bucket + "/" + prefix), 100, buffer, perFile, every);
+        new ServerConfig.Capture(
+            Optional.of("s3://" + bucket + "/" + prefix), 100, buffer, perFile, every);
     return new S3CaptureWriter(client, bucket, prefix, settings, metrics);
   }
 
@@ -198,12 +212,15 @@ class S3CaptureWriterTest {
     return c == null ? 0 : c.count();
   }
 
-  /** The capture files; S3Proxy lists an object's temporary "<key>-<uuid>" while a PUT is under way. */
+  /**
+   * The capture files; S3Proxy lists an object's temporary "<key>-<uuid>" while a PUT is under way.
+   */
   private List<S3Object> objects(String prefix) {
     return s3.list(bucket, prefix).stream().filter(o -> o.key().endsWith(".jsonl")).toList();
   }
 
-  private List<S3Object> waitForObjects(String prefix, int count, Duration timeout) throws InterruptedException {
+  private List<S3Object> waitForObjects(String prefix, int count, Duration timeout)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     List<S3Object> found = objects(prefix);
     while (found.size() < count && System.nanoTime() < deadline) {
@@ -214,7 +231,11 @@ class S3CaptureWriterTest {
   }
 
   private static String key(List<S3Object> files, String part) {
-    return files.stream().map(S3Object::key).filter(k -> k.contains(part)).findFirst().orElseThrow();
+    return files.stream()
+        .map(S3Object::key)
+        .filter(k -> k.contains(part))
+        .findFirst()
+        .orElseThrow();
   }
 
   private List<JsonNode> lines(String key) {

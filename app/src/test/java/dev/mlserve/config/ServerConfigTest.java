@@ -56,7 +56,8 @@ class ServerConfigTest {
 
   @Test
   void lowConfidenceBandCanBeSwitchedOff() {
-    assertThat(ServerConfig.fromEnvironment(Map.of("LOW_CONFIDENCE_BAND", "off")).lowConfidenceBand())
+    assertThat(
+            ServerConfig.fromEnvironment(Map.of("LOW_CONFIDENCE_BAND", "off")).lowConfidenceBand())
         .isEmpty();
   }
 

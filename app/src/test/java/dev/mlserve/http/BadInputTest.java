@@ -21,8 +21,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every class of bad input gets a 4xx with {"error": "..."} naming the problem, is logged once,
- * and leaves the server serving.
+ * Every class of bad input gets a 4xx with {"error": "..."} naming the problem, is logged once, and
+ * leaves the server serving.
  */
 class BadInputTest {
   private static final String PREDICT = "/v1/models/imdb-sentiment:predict";
@@ -119,7 +119,10 @@ class BadInputTest {
   @Test
   void tooManyRowsAreRefused() {
     String rows = "\"a\",".repeat(50) + "\"a\"";
-    expect(post(app, PREDICT, "{\"instances\": [" + rows + "]}"), 400, "too many rows: 51 (the limit is 50)");
+    expect(
+        post(app, PREDICT, "{\"instances\": [" + rows + "]}"),
+        400,
+        "too many rows: 51 (the limit is 50)");
   }
 
   @Test
@@ -142,7 +145,9 @@ class BadInputTest {
   void wrongMethodIsRefused() {
     Reply r =
         TestSupport.send(
-            HttpRequest.newBuilder(TestSupport.uri(app, "/v1/models/imdb-sentiment:predict")).GET().build());
+            HttpRequest.newBuilder(TestSupport.uri(app, "/v1/models/imdb-sentiment:predict"))
+                .GET()
+                .build());
     expect(r, 400, "predict needs POST");
   }
 

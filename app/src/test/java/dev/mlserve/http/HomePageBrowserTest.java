@@ -91,7 +91,8 @@ class HomePageBrowserTest {
     assertThat(browser.getTitle()).isEqualTo("ml-serve-ecs");
     String page = browser.findElement(By.tagName("body")).getText();
     assertThat(page).contains("/v2/models/{model}[/versions/{v}]/infer").contains("v1 AVAILABLE");
-    assertThat(browser.findElement(By.id("model")).getAttribute("value")).isEqualTo("imdb-sentiment");
+    assertThat(browser.findElement(By.id("model")).getAttribute("value"))
+        .isEqualTo("imdb-sentiment");
 
     String good = predict("A wonderful, moving film with superb acting. I loved every minute.");
     assertThat(good).startsWith("positive").contains("version 1");

@@ -38,7 +38,10 @@ class TfServingApiTest {
   @Test
   void predictsInTheRowFormat() {
     Reply r =
-        post(app, PREDICT, "{\"instances\": [\"A wonderful, moving film.\", \"Awful. A waste of time.\"]}");
+        post(
+            app,
+            PREDICT,
+            "{\"instances\": [\"A wonderful, moving film.\", \"Awful. A waste of time.\"]}");
     assertThat(r.status()).isEqualTo(200);
     JsonNode p = r.json().get("predictions");
     assertThat(p).hasSize(2);
@@ -52,32 +55,62 @@ class TfServingApiTest {
 
   @Test
   void rowFormatAcceptsNestedRowsAndNamedInstances() {
-    double flat = score(post(app, PREDICT, "{\"instances\": [\"great acting\"]}").json().get("predictions").get(0));
-    double nested = score(post(app, PREDICT, "{\"instances\": [[\"great acting\"]]}").json().get("predictions").get(0));
+    double flat =
+        score(
+            post(app, PREDICT, "{\"instances\": [\"great acting\"]}")
+                .json()
+                .get("predictions")
+                .get(0));
+    double nested =
+        score(
+            post(app, PREDICT, "{\"instances\": [[\"great acting\"]]}")
+                .json()
+                .get("predictions")
+                .get(0));
     double named =
-        score(post(app, PREDICT, "{\"instances\": [{\"text\": [\"great acting\"]}]}").json().get("predictions").get(0));
+        score(
+            post(app, PREDICT, "{\"instances\": [{\"text\": [\"great acting\"]}]}")
+                .json()
+                .get("predictions")
+                .get(0));
     assertThat(nested).isEqualTo(flat);
     assertThat(named).isEqualTo(flat);
   }
 
   @Test
   void predictsInTheColumnarFormat() {
-    Reply named = post(app, PREDICT, "{\"inputs\": {\"text\": [[\"great acting\"], [\"dull plot\"]]}}");
+    Reply named =
+        post(app, PREDICT, "{\"inputs\": {\"text\": [[\"great acting\"], [\"dull plot\"]]}}");
     assertThat(named.status()).isEqualTo(200);
     JsonNode out = named.json().get("outputs");
     assertThat(out).hasSize(2);
     Reply bare = post(app, PREDICT, "{\"inputs\": [\"great acting\", \"dull plot\"]}");
     assertThat(bare.json().get("outputs")).isEqualTo(out);
-    double rows = score(post(app, PREDICT, "{\"instances\": [\"great acting\"]}").json().get("predictions").get(0));
+    double rows =
+        score(
+            post(app, PREDICT, "{\"instances\": [\"great acting\"]}")
+                .json()
+                .get("predictions")
+                .get(0));
     assertThat(out.get(0).get(0).asDouble()).isCloseTo(rows, within(1e-6));
   }
 
   @Test
   void acceptsBinaryStringsAsBase64() {
-    String b64 = Base64.getEncoder().encodeToString("great acting".getBytes(StandardCharsets.UTF_8));
+    String b64 =
+        Base64.getEncoder().encodeToString("great acting".getBytes(StandardCharsets.UTF_8));
     double viaB64 =
-        score(post(app, PREDICT, "{\"instances\": [{\"b64\": \"" + b64 + "\"}]}").json().get("predictions").get(0));
-    double viaText = score(post(app, PREDICT, "{\"instances\": [\"great acting\"]}").json().get("predictions").get(0));
+        score(
+            post(app, PREDICT, "{\"instances\": [{\"b64\": \"" + b64 + "\"}]}")
+                .json()
+                .get("predictions")
+                .get(0));
+    double viaText =
+        score(
+            post(app, PREDICT, "{\"instances\": [\"great acting\"]}")
+                .json()
+                .get("predictions")
+                .get(0));
     assertThat(viaB64).isEqualTo(viaText);
   }
 
@@ -123,7 +156,11 @@ class TfServingApiTest {
   @Test
   void flagsLowConfidenceRows() {
     // The golden file's scores tell which texts land in the band; "" is the model's prior.
-    Reply r = post(app, PREDICT, "{\"instances\": [\"\", \"A wonderful, moving, brilliant film. Superb.\"]}");
+    Reply r =
+        post(
+            app,
+            PREDICT,
+            "{\"instances\": [\"\", \"A wonderful, moving, brilliant film. Superb.\"]}");
     double empty = score(r.json().get("predictions").get(0));
     String header = r.header("X-Low-Confidence-Rows");
     if (empty >= 0.4 && empty <= 0.6) {
@@ -152,9 +189,11 @@ class TfServingApiTest {
     Reply r = get(app, "/metrics");
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.body())
-        .contains("mlserve_request_latency_seconds_bucket{api=\"tfserving\",model=\"imdb-sentiment\"")
+        .contains(
+            "mlserve_request_latency_seconds_bucket{api=\"tfserving\",model=\"imdb-sentiment\"")
         .contains("mlserve_predicted_rows_total{model=\"imdb-sentiment\",version=\"1\"}")
-        .contains("mlserve_model_load_seconds_count{model=\"imdb-sentiment\",outcome=\"ok\",version=\"1\"}")
+        .contains(
+            "mlserve_model_load_seconds_count{model=\"imdb-sentiment\",outcome=\"ok\",version=\"1\"}")
         .contains("mlserve_batch_rows")
         .contains("jvm_memory_used_bytes")
         .contains("mlserve_ready 1.0");

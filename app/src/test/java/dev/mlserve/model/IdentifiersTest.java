@@ -15,7 +15,8 @@ class IdentifiersTest {
 
   @Test
   void refusesAnythingThatCouldEscapeAFolder() {
-    for (String bad : new String[] {"..", "../etc", "a/b", "a\\b", ".hidden", "", "a..b", "x".repeat(65), "名前"}) {
+    for (String bad :
+        new String[] {"..", "../etc", "a/b", "a\\b", ".hidden", "", "a..b", "x".repeat(65), "名前"}) {
       assertThat(Identifiers.isName(bad)).as(bad).isFalse();
     }
     assertThatThrownBy(() -> Identifiers.requireName("model name", "../x"))

@@ -54,7 +54,8 @@ class ModelSettingsTest {
     assertThatThrownBy(() -> parse("{not json")).hasMessageContaining("not valid JSON");
     assertThatThrownBy(() -> parse("[]")).hasMessageContaining("JSON object");
     assertThatThrownBy(() -> parse("{\"labels\": {\"../x\": 1}}")).hasMessageContaining("label");
-    assertThatThrownBy(() -> parse("{\"labels\": {\"stable\": 0}}")).hasMessageContaining("positive");
+    assertThatThrownBy(() -> parse("{\"labels\": {\"stable\": 0}}"))
+        .hasMessageContaining("positive");
     assertThatThrownBy(() -> parse("{\"variants\": [{\"name\": \"a\", \"weight\": -1}]}"))
         .hasMessageContaining("weight");
     assertThatThrownBy(() -> parse("{\"variants\": [{\"name\": \"a\", \"weight\": 0}]}"))

@@ -23,8 +23,9 @@ class BatchingTest {
   private static final String PREDICT = "/v1/models/imdb-sentiment:predict";
 
   private static double metric(App app, String name) {
-    Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*\\})? ([0-9.eE+-]+)$")
-        .matcher(get(app, "/metrics").body());
+    Matcher m =
+        Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*\\})? ([0-9.eE+-]+)$")
+            .matcher(get(app, "/metrics").body());
     double sum = 0;
     while (m.find()) {
       sum += Double.parseDouble(m.group(2));
@@ -44,7 +45,8 @@ class BatchingTest {
                 () -> {
                   List<Reply> replies = new ArrayList<>();
                   for (int i = 0; i < each; i++) {
-                    replies.add(post(app, PREDICT, body.replace("CLIENT", Integer.toString(client))));
+                    replies.add(
+                        post(app, PREDICT, body.replace("CLIENT", Integer.toString(client))));
                   }
                   return replies;
                 }));
@@ -92,8 +94,10 @@ class BatchingTest {
     try (App app = TestSupport.startServer(Map.of())) {
       ExecutorService pool = Executors.newFixedThreadPool(2);
       try {
-        Future<List<Reply>> good = pool.submit(() -> hammer(app, 16, 15, "{\"instances\": [\"good CLIENT\"]}"));
-        Future<List<Reply>> bad = pool.submit(() -> hammer(app, 16, 15, "{\"instances\": [[\"a\", \"b\"]]}"));
+        Future<List<Reply>> good =
+            pool.submit(() -> hammer(app, 16, 15, "{\"instances\": [\"good CLIENT\"]}"));
+        Future<List<Reply>> bad =
+            pool.submit(() -> hammer(app, 16, 15, "{\"instances\": [[\"a\", \"b\"]]}"));
         assertThat(good.get()).allSatisfy(r -> assertThat(r.status()).isEqualTo(200));
         assertThat(bad.get()).allSatisfy(r -> assertThat(r.status()).isEqualTo(400));
       } finally {
@@ -111,7 +115,9 @@ class BatchingTest {
       List<Reply> refused = replies.stream().filter(r -> r.status() == 503).toList();
       assertThat(replies).allSatisfy(r -> assertThat(r.status()).isIn(200, 503));
       assertThat(refused).isNotEmpty();
-      assertThat(refused.get(0).json().get("error").asText()).contains("is overloaded").contains("retry later");
+      assertThat(refused.get(0).json().get("error").asText())
+          .contains("is overloaded")
+          .contains("retry later");
       assertThat(metric(app, "mlserve_batch_rejected_total")).isEqualTo(refused.size());
       assertThat(post(app, PREDICT, "{\"instances\": [\"calm again\"]}").status()).isEqualTo(200);
     }

@@ -50,11 +50,19 @@ class VariantsAndLabelsTest {
 
   @Test
   void labelsNameVersions() {
-    assertThat(post(app, "/v1/models/imdb-sentiment/labels/canary:predict", BODY).header("X-Model-Version"))
+    assertThat(
+            post(app, "/v1/models/imdb-sentiment/labels/canary:predict", BODY)
+                .header("X-Model-Version"))
         .isEqualTo("2");
-    assertThat(post(app, "/v1/models/imdb-sentiment/labels/stable:predict", BODY).header("X-Model-Version"))
+    assertThat(
+            post(app, "/v1/models/imdb-sentiment/labels/stable:predict", BODY)
+                .header("X-Model-Version"))
         .isEqualTo("1");
-    assertThat(get(app, "/v1/models/imdb-sentiment/labels/canary").json().at("/model_version_status/0/version").asText())
+    assertThat(
+            get(app, "/v1/models/imdb-sentiment/labels/canary")
+                .json()
+                .at("/model_version_status/0/version")
+                .asText())
         .isEqualTo("2");
   }
 
@@ -69,10 +77,14 @@ class VariantsAndLabelsTest {
     }
     assertThat(seen).containsExactlyInAnyOrder("control", "treatment");
     Reply v2 =
-        post(app, "/v2/models/imdb-sentiment/infer",
+        post(
+            app,
+            "/v2/models/imdb-sentiment/infer",
             "{\"inputs\": [{\"name\": \"text\", \"shape\": [1, 1], \"datatype\": \"BYTES\", \"data\": [\"ok\"]}]}");
     assertThat(v2.json().at("/parameters/variant").asText()).isIn("control", "treatment");
-    assertThat(get(app, "/metrics").body()).contains("variant=\"treatment\"").contains("variant=\"control\"");
+    assertThat(get(app, "/metrics").body())
+        .contains("variant=\"treatment\"")
+        .contains("variant=\"control\"");
   }
 
   @Test
@@ -112,6 +124,7 @@ class VariantsAndLabelsTest {
     settings("{\"variants\": [{\"name\": \"x\", \"weight\": -5}]}");
     app.refresh();
     assertThat(post(app, PREDICT, BODY).header("X-Variant")).isIn("control", "treatment");
-    assertThat(get(app, "/metrics").body()).contains("mlserve_settings_errors_total{model=\"imdb-sentiment\"} 1.0");
+    assertThat(get(app, "/metrics").body())
+        .contains("mlserve_settings_errors_total{model=\"imdb-sentiment\"} 1.0");
   }
 }

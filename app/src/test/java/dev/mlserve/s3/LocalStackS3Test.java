@@ -51,7 +51,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 class LocalStackS3Test {
   static final DockerImageName IMAGE = DockerImageName.parse("localstack/localstack:4.14.0");
 
-  @Container static final LocalStackContainer LOCALSTACK = new LocalStackContainer(IMAGE).withServices("s3");
+  @Container
+  static final LocalStackContainer LOCALSTACK = new LocalStackContainer(IMAGE).withServices("s3");
 
   private static S3Client s3;
 
@@ -66,7 +67,8 @@ class LocalStackS3Test {
             .region(Region.of(LOCALSTACK.getRegion()))
             .credentialsProvider(
                 StaticCredentialsProvider.create(
-                    AwsBasicCredentials.create(LOCALSTACK.getAccessKey(), LOCALSTACK.getSecretKey())))
+                    AwsBasicCredentials.create(
+                        LOCALSTACK.getAccessKey(), LOCALSTACK.getSecretKey())))
             .build();
   }
 
@@ -82,10 +84,20 @@ class LocalStackS3Test {
     s3.createBucket(b -> b.bucket("models-ls"));
     byte[] weights = new byte[11 * 1024 * 1024];
     new Random(3).nextBytes(weights);
-    put("models-ls", "models/imdb/1/variables/variables.index", "index".getBytes(StandardCharsets.UTF_8));
-    multipart("models-ls", "models/imdb/1/variables/variables.data-00000-of-00001", weights, 5 * 1024 * 1024);
+    put(
+        "models-ls",
+        "models/imdb/1/variables/variables.index",
+        "index".getBytes(StandardCharsets.UTF_8));
+    multipart(
+        "models-ls",
+        "models/imdb/1/variables/variables.data-00000-of-00001",
+        weights,
+        5 * 1024 * 1024);
     put("models-ls", "models/imdb/1/saved_model.pb", "graph".getBytes(StandardCharsets.UTF_8));
-    put("models-ls", "models/imdb/2/variables/variables.index", "half uploaded".getBytes(StandardCharsets.UTF_8));
+    put(
+        "models-ls",
+        "models/imdb/2/variables/variables.index",
+        "half uploaded".getBytes(StandardCharsets.UTF_8));
     S3ModelSource source = new S3ModelSource(s3, S3Location.parse("s3://models-ls/models"), cache);
 
     assertThat(source.models()).containsExactly("imdb");
@@ -93,7 +105,8 @@ class LocalStackS3Test {
     Path dir = source.materialize("imdb", 1);
 
     assertThat(Files.readString(dir.resolve("saved_model.pb"))).isEqualTo("graph");
-    assertThat(Files.readAllBytes(dir.resolve("variables/variables.data-00000-of-00001"))).isEqualTo(weights);
+    assertThat(Files.readAllBytes(dir.resolve("variables/variables.data-00000-of-00001")))
+        .isEqualTo(weights);
     assertThat(source.materialize("imdb", 1)).isEqualTo(dir);
   }
 
@@ -101,8 +114,10 @@ class LocalStackS3Test {
   void captureFilesLandPartitionedByModelDateAndHour() throws Exception {
     s3.createBucket(b -> b.bucket("capture-ls"));
     ServerConfig.Capture settings =
-        new ServerConfig.Capture(Optional.of("s3://capture-ls/cap"), 100, 100, 1000, Duration.ofHours(1));
-    S3CaptureWriter writer = new S3CaptureWriter(s3, "capture-ls", "cap", settings, new ServingMetrics());
+        new ServerConfig.Capture(
+            Optional.of("s3://capture-ls/cap"), 100, 100, 1000, Duration.ofHours(1));
+    S3CaptureWriter writer =
+        new S3CaptureWriter(s3, "capture-ls", "cap", settings, new ServingMetrics());
     for (int i = 0; i < 3; i++) {
       writer.offer(
           new CaptureRecord(
@@ -119,11 +134,16 @@ class LocalStackS3Test {
     }
     writer.close();
 
-    List<S3Object> files = new ArrayList<>(s3.listObjectsV2(b -> b.bucket("capture-ls")).contents());
+    List<S3Object> files =
+        new ArrayList<>(s3.listObjectsV2(b -> b.bucket("capture-ls")).contents());
     assertThat(files).hasSize(1);
-    assertThat(files.get(0).key()).matches("cap/model=imdb/date=2026-03-01/hour=23/[0-9a-f-]{36}\\.jsonl");
-    String body = s3.getObjectAsBytes(b -> b.bucket("capture-ls").key(files.get(0).key())).asUtf8String();
-    assertThat(body.split("\n")).hasSize(3).allSatisfy(l -> assertThat(l).contains("\"low_confidence\":true"));
+    assertThat(files.get(0).key())
+        .matches("cap/model=imdb/date=2026-03-01/hour=23/[0-9a-f-]{36}\\.jsonl");
+    String body =
+        s3.getObjectAsBytes(b -> b.bucket("capture-ls").key(files.get(0).key())).asUtf8String();
+    assertThat(body.split("\n"))
+        .hasSize(3)
+        .allSatisfy(l -> assertThat(l).contains("\"low_confidence\":true"));
   }
 
   private static void put(String bucket, String key, byte[] content) {
@@ -140,7 +160,8 @@ class LocalStackS3Test {
           s3.uploadPart(
                   b -> b.bucket(bucket).key(key).uploadId(id).partNumber(number),
                   RequestBody.fromBytes(
-                      java.util.Arrays.copyOfRange(data, from, Math.min(data.length, from + partSize))))
+                      java.util.Arrays.copyOfRange(
+                          data, from, Math.min(data.length, from + partSize))))
               .eTag();
       parts.add(CompletedPart.builder().partNumber(n).eTag(etag).build());
     }
@@ -148,13 +169,19 @@ class LocalStackS3Test {
         b -> b.bucket(bucket).key(key).uploadId(id).multipartUpload(m -> m.parts(parts)));
   }
 
-  /** Surefire prints only "Skipped: 2"; this says why on the console (the condition itself is Testcontainers'). */
+  /**
+   * Surefire prints only "Skipped: 2"; this says why on the console (the condition itself is
+   * Testcontainers').
+   */
   static final class SayWhySkipped implements ExecutionCondition {
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-      if (context.getTestMethod().isEmpty() && !DockerClientFactory.instance().isDockerAvailable()) {
+      if (context.getTestMethod().isEmpty()
+          && !DockerClientFactory.instance().isDockerAvailable()) {
         System.out.println(
-            "SKIPPED " + context.getDisplayName() + ": no Docker engine on this machine; it runs where"
+            "SKIPPED "
+                + context.getDisplayName()
+                + ": no Docker engine on this machine; it runs where"
                 + " Docker does (CI). The S3Proxy tests cover the same paths here.");
       }
       return ConditionEvaluationResult.enabled("reports only");

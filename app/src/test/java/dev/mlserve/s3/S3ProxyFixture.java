@@ -69,7 +69,9 @@ public final class S3ProxyFixture implements AutoCloseable {
     return client(endpoint, interceptors);
   }
 
-  /** A client for {@code endpoint}, configured as the service's own factory would for an override. */
+  /**
+   * A client for {@code endpoint}, configured as the service's own factory would for an override.
+   */
   public S3Client client(URI endpoint, ExecutionInterceptor... interceptors) {
     S3Client c =
         S3Client.builder()
@@ -77,11 +79,13 @@ public final class S3ProxyFixture implements AutoCloseable {
             .forcePathStyle(true)
             .region(Region.US_EAST_1)
             .credentialsProvider(
-                StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
             .httpClientBuilder(ApacheHttpClient.builder())
             .overrideConfiguration(
                 o -> {
-                  o.retryStrategy(RetryMode.STANDARD); // as S3Clients configures the service's client
+                  o.retryStrategy(
+                      RetryMode.STANDARD); // as S3Clients configures the service's client
                   for (ExecutionInterceptor i : interceptors) {
                     o.addExecutionInterceptor(i);
                   }
@@ -101,22 +105,27 @@ public final class S3ProxyFixture implements AutoCloseable {
     admin().putObject(b -> b.bucket(bucket).key(key), RequestBody.fromBytes(content));
   }
 
-  /** Uploads every file under {@code folder} to {@code prefix/<relative path>}, in {@code order}. */
+  /**
+   * Uploads every file under {@code folder} to {@code prefix/<relative path>}, in {@code order}.
+   */
   public void uploadTree(String bucket, String prefix, Path folder) {
     try (Stream<Path> files = Files.walk(folder)) {
       for (Path f : files.filter(Files::isRegularFile).sorted(savedModelLast()).toList()) {
         String rel = folder.relativize(f).toString().replace('\\', '/');
-        admin()
-            .putObject(b -> b.bucket(bucket).key(prefix + "/" + rel), RequestBody.fromFile(f));
+        admin().putObject(b -> b.bucket(bucket).key(prefix + "/" + rel), RequestBody.fromFile(f));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  /** saved_model.pb goes last, as the project's uploader does: its presence marks a complete version. */
+  /**
+   * saved_model.pb goes last, as the project's uploader does: its presence marks a complete
+   * version.
+   */
   private static java.util.Comparator<Path> savedModelLast() {
-    return java.util.Comparator.comparing((Path p) -> p.getFileName().toString().equals("saved_model.pb"))
+    return java.util.Comparator.comparing(
+            (Path p) -> p.getFileName().toString().equals("saved_model.pb"))
         .thenComparing(Path::toString);
   }
 

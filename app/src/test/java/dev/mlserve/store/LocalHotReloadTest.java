@@ -30,7 +30,10 @@ class LocalHotReloadTest {
   private void publish(long version) throws Exception {
     Path staging = store.resolve(".staging-" + version);
     TestSupport.copyTree(TestSupport.demoVersion(), staging);
-    Files.move(staging, store.resolve("imdb-sentiment").resolve(Long.toString(version)), StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        staging,
+        store.resolve("imdb-sentiment").resolve(Long.toString(version)),
+        StandardCopyOption.ATOMIC_MOVE);
   }
 
   private String state(long version) {
@@ -87,7 +90,8 @@ class LocalHotReloadTest {
     Path broken = store.resolve(".staging-3");
     Files.createDirectories(broken.resolve("variables"));
     Files.writeString(broken.resolve("saved_model.pb"), "this is not a protobuf");
-    Files.move(broken, store.resolve("imdb-sentiment").resolve("3"), StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        broken, store.resolve("imdb-sentiment").resolve("3"), StandardCopyOption.ATOMIC_MOVE);
     app.refresh();
     assertThat(state(3)).startsWith("END").contains("could not load");
     assertThat(state(1)).startsWith("AVAILABLE");
@@ -95,7 +99,8 @@ class LocalHotReloadTest {
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.header("X-Model-Version")).isEqualTo("1");
     assertThat(get(app, "/metrics").body())
-        .contains("mlserve_model_load_seconds_count{model=\"imdb-sentiment\",outcome=\"failed\",version=\"3\"}");
+        .contains(
+            "mlserve_model_load_seconds_count{model=\"imdb-sentiment\",outcome=\"failed\",version=\"3\"}");
     assertThat(get(app, "/v2/health/ready").status()).isEqualTo(200);
   }
 
@@ -108,6 +113,7 @@ class LocalHotReloadTest {
         half.resolve("variables").resolve("variables.index"));
     app.refresh();
     assertThat(state(4)).isEqualTo("absent");
-    assertThat(post(app, PREDICT, "{\"instances\": [\"x\"]}").header("X-Model-Version")).isEqualTo("1");
+    assertThat(post(app, PREDICT, "{\"instances\": [\"x\"]}").header("X-Model-Version"))
+        .isEqualTo("1");
   }
 }

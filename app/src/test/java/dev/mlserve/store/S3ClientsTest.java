@@ -9,9 +9,9 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * {@link S3Clients} picks the endpoint, region and credentials up the SDK's standard way. The
- * SDK reads {@code AWS_ENDPOINT_URL_S3} and its JVM twin {@code aws.endpointUrlS3} alike; a test
- * cannot set environment variables, so it sets the system properties and restores them.
+ * {@link S3Clients} picks the endpoint, region and credentials up the SDK's standard way. The SDK
+ * reads {@code AWS_ENDPOINT_URL_S3} and its JVM twin {@code aws.endpointUrlS3} alike; a test cannot
+ * set environment variables, so it sets the system properties and restores them.
  */
 class S3ClientsTest {
 
@@ -23,14 +23,19 @@ class S3ClientsTest {
       Map<String, String> saved =
           setProperties(
               Map.of(
-                  "aws.endpointUrlS3", s3.endpoint().toString(),
-                  "aws.region", "eu-west-1",
-                  "aws.accessKeyId", S3ProxyFixture.ACCESS_KEY,
-                  "aws.secretAccessKey", S3ProxyFixture.SECRET_KEY));
+                  "aws.endpointUrlS3",
+                  s3.endpoint().toString(),
+                  "aws.region",
+                  "eu-west-1",
+                  "aws.accessKeyId",
+                  S3ProxyFixture.ACCESS_KEY,
+                  "aws.secretAccessKey",
+                  S3ProxyFixture.SECRET_KEY));
       try (S3Client client = S3Clients.fromEnvironment()) {
         assertThat(client.serviceClientConfiguration().endpointOverride()).contains(s3.endpoint());
         assertThat(client.serviceClientConfiguration().region().id()).isEqualTo("eu-west-1");
-        // Virtual-host style would resolve from-env.127.0.0.1 and fail: this call proves path style.
+        // Virtual-host style would resolve from-env.127.0.0.1 and fail: this call proves path
+        // style.
         assertThat(client.listObjectsV2(b -> b.bucket("from-env")).contents()).hasSize(1);
       } finally {
         setProperties(saved);

@@ -28,10 +28,13 @@ class S3LocationTest {
 
   @Test
   void refusesWhatIsNotAnS3Location() {
-    assertThatThrownBy(() -> S3Location.parse("/models")).hasMessageContaining("s3://bucket/prefix");
+    assertThatThrownBy(() -> S3Location.parse("/models"))
+        .hasMessageContaining("s3://bucket/prefix");
     assertThatThrownBy(() -> S3Location.parse("s3://")).hasMessageContaining("invalid bucket");
     assertThatThrownBy(() -> S3Location.parse("s3://b/x")).hasMessageContaining("invalid bucket");
-    assertThatThrownBy(() -> S3Location.parse("s3://bucket//models")).hasMessageContaining("invalid key prefix");
-    assertThatThrownBy(() -> S3Location.parse("s3://bucket/a//b")).hasMessageContaining("invalid key prefix");
+    assertThatThrownBy(() -> S3Location.parse("s3://bucket//models"))
+        .hasMessageContaining("invalid key prefix");
+    assertThatThrownBy(() -> S3Location.parse("s3://bucket/a//b"))
+        .hasMessageContaining("invalid key prefix");
   }
 }

@@ -60,7 +60,8 @@ class S3ModelSourceTest {
 
   @Test
   void listsValidModelsAndOnlyCompleteVersions() throws IOException {
-    putVersion("models/alpha/1", Map.of("saved_model.pb", "pb1", "variables/variables.index", "i1"));
+    putVersion(
+        "models/alpha/1", Map.of("saved_model.pb", "pb1", "variables/variables.index", "i1"));
     // Half uploaded: everything but saved_model.pb, which the uploader puts last.
     put("models/alpha/2/variables/variables.index", "i2");
     put("models/alpha/3.tar.gz", "not read by a listing");
@@ -113,7 +114,8 @@ class S3ModelSourceTest {
 
   @Test
   void reusesAVerifiedCachedCopyAndDownloadsAgainWhenTheObjectsChange() throws IOException {
-    putVersion("models/alpha/1", Map.of("saved_model.pb", "graph", "variables/variables.index", "v1"));
+    putVersion(
+        "models/alpha/1", Map.of("saved_model.pb", "graph", "variables/variables.index", "v1"));
     Path first = source("s3://" + bucket + "/models").materialize("alpha", 1);
     Object inode = Files.readAttributes(first.resolve("saved_model.pb"), "unix:ino").get("ino");
 
@@ -133,10 +135,14 @@ class S3ModelSourceTest {
 
   @Test
   void downloadsAgainWhenTheCachedCopyWasDamaged() throws IOException {
-    putVersion("models/alpha/1", Map.of("saved_model.pb", "graph", "variables/variables.index", "index"));
+    putVersion(
+        "models/alpha/1", Map.of("saved_model.pb", "graph", "variables/variables.index", "index"));
     S3ModelSource source = source("s3://" + bucket + "/models");
     Path dir = source.materialize("alpha", 1);
-    Files.write(dir.resolve("variables/variables.index"), new byte[0], StandardOpenOption.TRUNCATE_EXISTING);
+    Files.write(
+        dir.resolve("variables/variables.index"),
+        new byte[0],
+        StandardOpenOption.TRUNCATE_EXISTING);
 
     Path again = source("s3://" + bucket + "/models").materialize("alpha", 1);
 
@@ -145,10 +151,12 @@ class S3ModelSourceTest {
 
   @Test
   void refusesContentThatDoesNotMatchItsETag() throws IOException {
-    putVersion("models/alpha/1", Map.of("saved_model.pb", "graph", "variables/variables.index", "index"));
+    putVersion(
+        "models/alpha/1", Map.of("saved_model.pb", "graph", "variables/variables.index", "index"));
     // A byte flipped in transit, after TCP and TLS had their say: only the ETag check can see it.
     S3Client corrupting = s3.client(bodyRewriter("variables.index", Rewrite.FLIP_FIRST_BYTE));
-    S3ModelSource source = new S3ModelSource(corrupting, S3Location.parse("s3://" + bucket + "/models"), cacheDir);
+    S3ModelSource source =
+        new S3ModelSource(corrupting, S3Location.parse("s3://" + bucket + "/models"), cacheDir);
 
     assertThatThrownBy(() -> source.materialize("alpha", 1))
         .isInstanceOf(IOException.class)
@@ -158,7 +166,11 @@ class S3ModelSourceTest {
     assertThat(stagingEntries()).isEmpty();
 
     // Nothing half-written stays behind: a clean client downloads the version afterwards.
-    assertThat(read(source("s3://" + bucket + "/models").materialize("alpha", 1).resolve("saved_model.pb")))
+    assertThat(
+            read(
+                source("s3://" + bucket + "/models")
+                    .materialize("alpha", 1)
+                    .resolve("saved_model.pb")))
         .isEqualTo("graph");
   }
 
@@ -166,7 +178,8 @@ class S3ModelSourceTest {
   void refusesATruncatedTransfer() throws IOException {
     putVersion("models/alpha/1", Map.of("saved_model.pb", "graph-bytes"));
     S3Client truncating = s3.client(bodyRewriter("saved_model.pb", Rewrite.DROP_LAST_BYTE));
-    S3ModelSource source = new S3ModelSource(truncating, S3Location.parse("s3://" + bucket + "/models"), cacheDir);
+    S3ModelSource source =
+        new S3ModelSource(truncating, S3Location.parse("s3://" + bucket + "/models"), cacheDir);
 
     assertThatThrownBy(() -> source.materialize("alpha", 1))
         .isInstanceOf(IOException.class)
@@ -177,19 +190,22 @@ class S3ModelSourceTest {
 
   @Test
   void refusesAnObjectReplacedBetweenListingAndDownload() throws IOException {
-    putVersion("models/alpha/1", Map.of("saved_model.pb", "graph", "variables/variables.index", "old"));
+    putVersion(
+        "models/alpha/1", Map.of("saved_model.pb", "graph", "variables/variables.index", "old"));
     // Another uploader overwrites the object the moment our GET is about to go out.
     ExecutionInterceptor racingUpload =
         new ExecutionInterceptor() {
           @Override
           public void beforeExecution(Context.BeforeExecution ctx, ExecutionAttributes attrs) {
-            if (ctx.request() instanceof GetObjectRequest g && g.key().endsWith("variables.index")) {
+            if (ctx.request() instanceof GetObjectRequest g
+                && g.key().endsWith("variables.index")) {
               put("models/alpha/1/variables/variables.index", "new");
             }
           }
         };
     S3ModelSource source =
-        new S3ModelSource(s3.client(racingUpload), S3Location.parse("s3://" + bucket + "/models"), cacheDir);
+        new S3ModelSource(
+            s3.client(racingUpload), S3Location.parse("s3://" + bucket + "/models"), cacheDir);
 
     assertThatThrownBy(() -> source.materialize("alpha", 1))
         .isInstanceOf(IOException.class)
@@ -202,18 +218,24 @@ class S3ModelSourceTest {
     byte[] big = new byte[9 * 1024 * 1024 + 1000];
     new Random(7).nextBytes(big);
     put("models/alpha/1/saved_model.pb", "graph");
-    String etag = multipartUpload("models/alpha/1/variables/variables.data-00000-of-00001", big, 5 * 1024 * 1024);
+    String etag =
+        multipartUpload(
+            "models/alpha/1/variables/variables.data-00000-of-00001", big, 5 * 1024 * 1024);
     assertThat(etag).endsWith("-2\"");
 
     Path dir;
     try (LogCapture log = LogCapture.of(S3ObjectDownload.class)) {
       dir = source("s3://" + bucket + "/models").materialize("alpha", 1);
       assertThat(log.lines())
-          .anyMatch(l -> l.matches("downloading s3://.*/variables.data-00000-of-00001: 50% of 9.0 MiB at [0-9.]+ MB/s"))
+          .anyMatch(
+              l ->
+                  l.matches(
+                      "downloading s3://.*/variables.data-00000-of-00001: 50% of 9.0 MiB at [0-9.]+ MB/s"))
           .anyMatch(l -> l.contains(": 100% of 9.0 MiB"));
     }
 
-    assertThat(Files.readAllBytes(dir.resolve("variables/variables.data-00000-of-00001"))).isEqualTo(big);
+    assertThat(Files.readAllBytes(dir.resolve("variables/variables.data-00000-of-00001")))
+        .isEqualTo(big);
     // The multipart ETag form, recomputed from the bytes, equals the one the server made.
     S3ETagHasher hasher = new S3ETagHasher(5 * 1024 * 1024);
     hasher.update(big, 0, big.length);
@@ -245,7 +267,9 @@ class S3ModelSourceTest {
     python(
         "import tarfile, io, sys\n"
             + "with tarfile.open(sys.argv[1], 'w:gz', format=tarfile.PAX_FORMAT) as t:\n"
-            + "  for name, data in [('6/saved_model.pb', b'graph'), ('6/" + longName + "', b'long')]:\n"
+            + "  for name, data in [('6/saved_model.pb', b'graph'), ('6/"
+            + longName
+            + "', b'long')]:\n"
             + "    i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))\n",
         archive.toString());
     s3.put(bucket, "models/alpha/6.tar.gz", Files.readAllBytes(archive));
@@ -319,7 +343,8 @@ class S3ModelSourceTest {
       closedPort = socket.getLocalPort();
     }
     S3Client dead = s3.client(URI.create("http://127.0.0.1:" + closedPort));
-    S3ModelSource source = new S3ModelSource(dead, S3Location.parse("s3://" + bucket + "/models"), cacheDir);
+    S3ModelSource source =
+        new S3ModelSource(dead, S3Location.parse("s3://" + bucket + "/models"), cacheDir);
 
     long start = System.nanoTime();
     assertThatThrownBy(source::models)
@@ -343,7 +368,12 @@ class S3ModelSourceTest {
   /** Uploads a version's files with saved_model.pb last, as the uploader does. */
   private void putVersion(String prefix, Map<String, String> files) {
     files.entrySet().stream()
-        .sorted(Map.Entry.comparingByKey((a, b) -> a.equals("saved_model.pb") ? 1 : b.equals("saved_model.pb") ? -1 : a.compareTo(b)))
+        .sorted(
+            Map.Entry.comparingByKey(
+                (a, b) ->
+                    a.equals("saved_model.pb")
+                        ? 1
+                        : b.equals("saved_model.pb") ? -1 : a.compareTo(b)))
         .forEach(e -> put(prefix + "/" + e.getKey(), e.getValue()));
   }
 
@@ -386,7 +416,8 @@ class S3ModelSourceTest {
   }
 
   private static void run(Path dir, String... command) throws Exception {
-    Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor()).as(String.join(" ", command) + ": " + out).isZero();
   }
@@ -406,13 +437,16 @@ class S3ModelSourceTest {
     DROP_LAST_BYTE
   }
 
-  /** Rewrites the body of GetObject responses for keys ending in {@code suffix}, on the client side. */
+  /**
+   * Rewrites the body of GetObject responses for keys ending in {@code suffix}, on the client side.
+   */
   private static ExecutionInterceptor bodyRewriter(String suffix, Rewrite how) {
     return new ExecutionInterceptor() {
       @Override
       public Optional<InputStream> modifyHttpResponseContent(
           Context.ModifyHttpResponse ctx, ExecutionAttributes attrs) {
-        if (!(ctx.request() instanceof GetObjectRequest g) || !g.key().endsWith(suffix)
+        if (!(ctx.request() instanceof GetObjectRequest g)
+            || !g.key().endsWith(suffix)
             || ctx.responseBody().isEmpty()) {
           return ctx.responseBody();
         }

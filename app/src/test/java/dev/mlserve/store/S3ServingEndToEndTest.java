@@ -66,7 +66,10 @@ class S3ServingEndToEndTest {
     assertThat(app.start()).as("version 1 loads from S3").isTrue();
   }
 
-  /** Uploads the demo model as version {@code v}, saved_model.pb last, as scripts/upload-model.sh does. */
+  /**
+   * Uploads the demo model as version {@code v}, saved_model.pb last, as scripts/upload-model.sh
+   * does.
+   */
   private void publish(long v) {
     s3.uploadTree(BUCKET, "models/imdb-sentiment/" + v, TestSupport.demoVersion());
   }
@@ -103,14 +106,19 @@ class S3ServingEndToEndTest {
     assertThat(state(2)).startsWith("AVAILABLE");
     assertThat(state(1)).startsWith("END");
     assertThat(cache.resolve("imdb-sentiment/2/saved_model.pb")).isRegularFile();
-    assertThat(cache.resolve("imdb-sentiment/1")).as("the retired version's copy is evicted").doesNotExist();
+    assertThat(cache.resolve("imdb-sentiment/1"))
+        .as("the retired version's copy is evicted")
+        .doesNotExist();
   }
 
   @Test
   void aCorruptVersionIsRefusedAndTheServedOneKeepsServing() {
     startApp(Map.of());
     s3.put(BUCKET, "models/imdb-sentiment/2/variables/variables.index", new byte[] {0, 1, 2});
-    s3.put(BUCKET, "models/imdb-sentiment/2/saved_model.pb", "not a protobuf".getBytes(StandardCharsets.UTF_8));
+    s3.put(
+        BUCKET,
+        "models/imdb-sentiment/2/saved_model.pb",
+        "not a protobuf".getBytes(StandardCharsets.UTF_8));
 
     app.refresh();
 
@@ -120,7 +128,8 @@ class S3ServingEndToEndTest {
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.header("X-Model-Version")).isEqualTo("1");
     assertThat(get(app, "/metrics").body())
-        .contains("mlserve_model_load_seconds_count{model=\"imdb-sentiment\",outcome=\"failed\",version=\"2\"}");
+        .contains(
+            "mlserve_model_load_seconds_count{model=\"imdb-sentiment\",outcome=\"failed\",version=\"2\"}");
     assertThat(get(app, "/v2/health/ready").status()).isEqualTo(200);
     assertThat(cache.resolve("imdb-sentiment/2")).as("the refused copy is not kept").doesNotExist();
   }
@@ -130,7 +139,8 @@ class S3ServingEndToEndTest {
     startApp(Map.of());
     Path archive = work.resolve("3.tar.gz");
     Process tar =
-        new ProcessBuilder("tar", "-czf", archive.toString(), "-C", TestSupport.demoVersion().toString(), ".")
+        new ProcessBuilder(
+                "tar", "-czf", archive.toString(), "-C", TestSupport.demoVersion().toString(), ".")
             .redirectErrorStream(true)
             .start();
     assertThat(tar.waitFor()).isZero();
@@ -158,7 +168,8 @@ class S3ServingEndToEndTest {
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.header("X-Model-Version")).isEqualTo("1");
     assertThat(get(app, "/v2/health/ready").status()).isEqualTo(200);
-    assertThat(get(app, "/metrics").body()).containsPattern("mlserve_model_store_errors_total\\{source=\"s3\"\\} [1-9]");
+    assertThat(get(app, "/metrics").body())
+        .containsPattern("mlserve_model_store_errors_total\\{source=\"s3\"\\} [1-9]");
   }
 
   @Test
@@ -173,7 +184,10 @@ class S3ServingEndToEndTest {
     Map<String, String> sent = new HashMap<>();
     for (int i = 0; i < 7; i++) {
       Reply r =
-          post(app, PREDICT, "{\"instances\": [\"review " + i + " is great\", \"review " + i + " is dull\"]}");
+          post(
+              app,
+              PREDICT,
+              "{\"instances\": [\"review " + i + " is great\", \"review " + i + " is dull\"]}");
       assertThat(r.status()).isEqualTo(200);
       sent.put(r.header("X-Request-Id"), "review " + i + " is great");
     }
@@ -189,8 +203,12 @@ class S3ServingEndToEndTest {
         JsonNode rec = TestSupport.JSON.readTree(line);
         Instant t = Instant.parse(rec.get("time").asText());
         assertThat(o.key())
-            .matches("capture/model=imdb-sentiment/date=" + date.format(t) + "/hour=" + hour.format(t)
-                + "/[0-9a-f-]{36}\\.jsonl");
+            .matches(
+                "capture/model=imdb-sentiment/date="
+                    + date.format(t)
+                    + "/hour="
+                    + hour.format(t)
+                    + "/[0-9a-f-]{36}\\.jsonl");
         records.add(rec);
       }
     }
@@ -200,7 +218,8 @@ class S3ServingEndToEndTest {
       assertThat(rec.get("model").asText()).isEqualTo("imdb-sentiment");
       assertThat(rec.get("version").asLong()).isEqualTo(1);
       assertThat(rec.get("signature").asText()).isEqualTo("serving_default");
-      assertThat(rec.at("/inputs/text/data/0").asText()).isEqualTo(sent.get(rec.get("request_id").asText()));
+      assertThat(rec.at("/inputs/text/data/0").asText())
+          .isEqualTo(sent.get(rec.get("request_id").asText()));
       assertThat(rec.at("/inputs/text/data")).hasSize(2);
       assertThat(rec.at("/outputs/output_0/data")).hasSize(2);
       assertThat(rec.at("/outputs/output_0/data/0").asDouble()).isBetween(0.0, 1.0);

@@ -10,8 +10,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The gate between bucket keys or tar entries and the file system. S3Proxy refuses keys with
- * {@code ..} segments, so the hostile names are checked here directly (real S3 accepts them).
+ * The gate between bucket keys or tar entries and the file system. S3Proxy refuses keys with {@code
+ * ..} segments, so the hostile names are checked here directly (real S3 accepts them).
  */
 class SafePathsTest {
   private final Path root = Path.of("/cache/m/1");
@@ -20,7 +20,8 @@ class SafePathsTest {
   void keepsOrdinaryNamesInsideTheFolder() throws IOException {
     assertThat(SafePaths.resolveInside(root, "variables/variables.index"))
         .isEqualTo(Path.of("/cache/m/1/variables/variables.index"));
-    assertThat(SafePaths.resolveInside(root, "./saved_model.pb")).isEqualTo(Path.of("/cache/m/1/saved_model.pb"));
+    assertThat(SafePaths.resolveInside(root, "./saved_model.pb"))
+        .isEqualTo(Path.of("/cache/m/1/saved_model.pb"));
     assertThat(SafePaths.resolveInside(root, "assets/")).isEqualTo(Path.of("/cache/m/1/assets"));
     assertThat(SafePaths.resolveInside(root, "a..b/c")).isEqualTo(Path.of("/cache/m/1/a..b/c"));
   }
@@ -28,8 +29,18 @@ class SafePathsTest {
   @ParameterizedTest
   @ValueSource(
       strings = {
-        "../escape", "variables/../../escape", "..", "/etc/passwd", "a//b", "a/./b", ".", "./", "",
-        "a\\..\\b", "bad\u0000name", "new\nline"
+        "../escape",
+        "variables/../../escape",
+        "..",
+        "/etc/passwd",
+        "a//b",
+        "a/./b",
+        ".",
+        "./",
+        "",
+        "a\\..\\b",
+        "bad\u0000name",
+        "new\nline"
       })
   void refusesNamesThatLeaveTheFolderOrHideSomething(String name) {
     assertThatThrownBy(() -> SafePaths.resolveInside(root, name))
