@@ -25,7 +25,7 @@ Measures, on this machine, in one run:
      worker per core, same load (and MODE=call, the model called directly, as a kinder reference);
 then renders the tables, ratios and targets into docs/BENCHMARKS.md between its generated
 markers (the hand-written Analysis section outside them is kept). Raw results (JSON lines, wrk
-and hey output, service logs) go to build/bench/raw/ (gitignored).
+and hey output, service logs) go to build/bench/raw/ (--quick: build/bench/raw-quick/; gitignored).
 
 Options:
   --quick                 smoke run: 3 s per point, 1 s warm-up (JIT 10 s), 3 s in-process; writes
@@ -108,6 +108,7 @@ model_name="imdb-sentiment"
 model_dir="models/$model_name/1"
 out="build/bench"
 raw="$out/raw"
+if $quick; then raw="$out/raw-quick"; fi # a smoke run never overwrites a full run's results
 venv="$out/venv"
 texts="scripts/bench/texts.txt"
 lib="scripts/bench/benchlib.py"

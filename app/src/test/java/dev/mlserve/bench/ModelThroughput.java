@@ -50,8 +50,9 @@ import org.tensorflow.types.TString;
  *
  * Prints one line per point and, with {@code --out}, writes {@code {"tensorflow": version, "java":
  * runtime, "cores": n, "points": [{path, threads, batch, seconds, calls, rows, rows_per_s,
- * mean_call_ms, cpu_cores, cpu_us_per_row}, ...]}}. CPU is the whole process's CPU time during the
- * point (TensorFlow's own thread pools included).
+ * mean_call_ms, cpu_cores, cpu_us_per_row, other_cores}, ...]}}. CPU is the whole process's CPU
+ * time during the point (TensorFlow's own thread pools included); other_cores is what every other
+ * process used meanwhile (from /proc/stat; -1 where unavailable): how disturbed the point was.
  */
 public final class ModelThroughput {
   private ModelThroughput() {}
@@ -63,7 +64,8 @@ public final class ModelThroughput {
       double seconds,
       long calls,
       long rows,
-      double cpuSeconds) {
+      double cpuSeconds,
+      double machineCpuSeconds) {
     double rowsPerSecond() {
       return rows / seconds;
     }
@@ -76,6 +78,11 @@ public final class ModelThroughput {
       return cpuSeconds / seconds;
     }
 
+    /** CPU used by every other process on the machine during the point (-1 when unknown). */
+    double otherCores() {
+      return machineCpuSeconds < 0 ? -1 : Math.max(0, (machineCpuSeconds - cpuSeconds) / seconds);
+    }
+
     double cpuMicrosPerRow() {
       return rows == 0 ? 0 : cpuSeconds * 1e6 / rows;
     }
@@ -85,7 +92,7 @@ public final class ModelThroughput {
           Locale.ROOT,
           "{\"path\": \"%s\", \"threads\": %d, \"batch\": %d, \"seconds\": %.3f, \"calls\": %d,"
               + " \"rows\": %d, \"rows_per_s\": %.1f, \"mean_call_ms\": %.4f, \"cpu_cores\": %.3f,"
-              + " \"cpu_us_per_row\": %.2f}",
+              + " \"cpu_us_per_row\": %.2f, \"other_cores\": %.3f}",
           path,
           threads,
           batch,
@@ -95,7 +102,8 @@ public final class ModelThroughput {
           rowsPerSecond(),
           meanCallMillis(),
           cpuCores(),
-          cpuMicrosPerRow());
+          cpuMicrosPerRow(),
+          otherCores());
     }
   }
 
@@ -233,7 +241,7 @@ public final class ModelThroughput {
         System.out.printf(
             Locale.ROOT,
             "%-28s threads=%d batch=%-4d %10.0f rows/s  %8.3f ms/call  %5.2f cores  %7.1f us CPU/row"
-                + "  (%d calls in %.1f s)%n",
+                + "  other %.2f  (%d calls in %.1f s)%n",
             label,
             p.threads(),
             p.batch(),
@@ -241,6 +249,7 @@ public final class ModelThroughput {
             p.meanCallMillis(),
             p.cpuCores(),
             p.cpuMicrosPerRow(),
+            p.otherCores(),
             p.calls(),
             p.seconds());
       }
@@ -259,6 +268,21 @@ public final class ModelThroughput {
       variants.add(spec.conform(Map.of(input, Values.strings(new long[] {batch}, rows))));
     }
     return variants;
+  }
+
+  /** Busy CPU time of the whole machine from /proc/stat, in seconds; -1 where unavailable. */
+  private static double machineBusySeconds() {
+    try {
+      String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      long busy = 0;
+      // user nice system idle iowait irq softirq steal: everything but idle and iowait
+      for (int i : new int[] {1, 2, 3, 6, 7, 8}) {
+        busy += Long.parseLong(f[i]);
+      }
+      return busy / 100.0; // USER_HZ is 100 on Linux
+    } catch (java.io.IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   private static long processCpuNanos() {
@@ -307,19 +331,22 @@ public final class ModelThroughput {
     measuring.set(true);
     long start = System.nanoTime();
     long cpuStart = processCpuNanos();
+    double machineStart = machineBusySeconds();
     Thread.sleep((long) (seconds * 1000));
     // A call counts when it finishes inside the window; one started before it and one cut off
     // at its end roughly cancel out (at most one call per thread either way).
     measuring.set(false);
     double elapsed = (System.nanoTime() - start) / 1e9;
     double cpu = (processCpuNanos() - cpuStart) / 1e9;
+    double machineEnd = machineBusySeconds();
+    double machine = machineStart < 0 || machineEnd < 0 ? -1 : machineEnd - machineStart;
     stop.set(true);
     done.await();
     if (!failures.isEmpty()) {
       throw new IllegalStateException("a benchmark thread failed", failures.get(0));
     }
     long c = counted.get();
-    return new Point(label, threadCount, batch, elapsed, c, c * batch, cpu);
+    return new Point(label, threadCount, batch, elapsed, c, c * batch, cpu, machine);
   }
 
   private static Map<String, String> parse(String[] args) {
