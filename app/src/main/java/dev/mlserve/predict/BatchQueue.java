@@ -66,6 +66,20 @@ final class BatchQueue {
   }
 
   CompletableFuture<Map<String, Values>> submit(Map<String, Values> inputs, int rows) {
+    // Nothing queued and nothing running: there is nobody to batch with, so run on the caller's
+    // thread and skip the hand-off to a worker. Requests arriving meanwhile queue up and see a
+    // batch running, so they wait for batch-mates as usual.
+    if (queue.isEmpty() && running.compareAndSet(0, 1)) {
+      try {
+        metrics.queueWait(model.name(), versionTag, 0);
+        metrics.batch(model.name(), versionTag, rows, 1);
+        return CompletableFuture.completedFuture(model.run(signature, inputs));
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(e);
+      } finally {
+        running.decrementAndGet();
+      }
+    }
     int limit = policy.get().maxQueueRows();
     int after = queuedRows.addAndGet(rows);
     if (after > limit && after != rows) {
