@@ -157,7 +157,7 @@ public final class HttpApi {
     ctx.attribute(RequestLog.API, "tfserving");
     ctx.attribute(RequestLog.MODEL, t.model());
     switch (t.verb()) {
-      case "" -> writeJson(ctx, 200, g -> TfServingApi.writeStatus(g, registry, t), false);
+      case "" -> writeJson(ctx, 200, g -> TfServingApi.writeStatus(g, registry, t));
       case "/metadata" -> {
         OptionalLong v = t.version();
         if (t.label().isPresent()) {
@@ -165,7 +165,7 @@ public final class HttpApi {
         }
         ModelVersion mv = registry.acquire(t.model(), v);
         try {
-          writeJson(ctx, 200, g -> TfServingApi.writeMetadata(g, mv), false);
+          writeJson(ctx, 200, g -> TfServingApi.writeMetadata(g, mv));
         } finally {
           mv.release();
         }
@@ -241,7 +241,7 @@ public final class HttpApi {
     try {
       java.util.List<Long> versions =
           version.isPresent() ? java.util.List.of(mv.version()) : registry.liveVersions(model);
-      writeJson(ctx, 200, g -> V2Api.writeModelMetadata(g, mv, versions), false);
+      writeJson(ctx, 200, g -> V2Api.writeModelMetadata(g, mv, versions));
     } finally {
       mv.release();
     }
@@ -327,7 +327,7 @@ public final class HttpApi {
       }
       ctx.header("X-Low-Confidence-Rows", rows.toString());
     }
-    writeJson(ctx, 200, body, false);
+    writeJson(ctx, 200, body);
     requestLog.ok(ctx, p);
   }
 
@@ -387,11 +387,10 @@ public final class HttpApi {
           g.writeStartObject();
           fields.write(g);
           g.writeEndObject();
-        },
-        false);
+        });
   }
 
-  private static void writeJson(Context ctx, int status, JsonBody body, boolean ignored) {
+  private static void writeJson(Context ctx, int status, JsonBody body) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(256);
     try (JsonGenerator g = JSON.createGenerator(out)) {
       body.write(g);
@@ -418,14 +417,6 @@ public final class HttpApi {
 
   private void fail(Context ctx, int status, String message, Throwable cause) {
     requestLog.failed(ctx, status, message, cause);
-    writeJson(
-        ctx,
-        status,
-        g -> {
-          g.writeStartObject();
-          g.writeStringField("error", message);
-          g.writeEndObject();
-        },
-        false);
+    json(ctx, status, g -> g.writeStringField("error", message));
   }
 }
