@@ -12,7 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 /**
@@ -101,6 +104,50 @@ public final class TestSupport {
 
   public static URI uri(App app, String path) {
     return URI.create("http://127.0.0.1:" + app.port() + path);
+  }
+
+  /**
+   * The state of one version in GET /v1/models/{model} ("AVAILABLE ", "END could not load…"), or
+   * "absent".
+   */
+  public static String versionState(App app, String model, long version) {
+    for (JsonNode s : get(app, "/v1/models/" + model).json().get("model_version_status")) {
+      if (s.get("version").asText().equals(Long.toString(version))) {
+        return s.get("state").asText() + " " + s.at("/status/error_message").asText();
+      }
+    }
+    return "absent";
+  }
+
+  /**
+   * One client thread sending the same prediction back to back until closed, recording each reply's
+   * status and X-Model-Version: traffic that must see no failure while versions change.
+   */
+  public static final class SteadyTraffic implements AutoCloseable {
+    public final List<Integer> statuses = new CopyOnWriteArrayList<>();
+    public final List<String> versions = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final Thread client;
+
+    public SteadyTraffic(App app, String path, String body) {
+      client =
+          new Thread(
+              () -> {
+                while (running.get()) {
+                  Reply r = post(app, path, body);
+                  statuses.add(r.status());
+                  versions.add(r.header("X-Model-Version"));
+                }
+              });
+      client.start();
+    }
+
+    /** Stops the client and waits for its last request. */
+    @Override
+    public void close() throws InterruptedException {
+      running.set(false);
+      client.join();
+    }
   }
 
   /** Copies a folder tree (for building model stores in temp folders). */

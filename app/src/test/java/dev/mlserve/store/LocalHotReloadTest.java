@@ -4,7 +4,6 @@ import static dev.mlserve.TestSupport.get;
 import static dev.mlserve.TestSupport.post;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.mlserve.App;
 import dev.mlserve.TestSupport;
 import dev.mlserve.TestSupport.Reply;
@@ -13,8 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,12 +34,7 @@ class LocalHotReloadTest {
   }
 
   private String state(long version) {
-    for (JsonNode s : get(app, "/v1/models/imdb-sentiment").json().get("model_version_status")) {
-      if (s.get("version").asText().equals(Long.toString(version))) {
-        return s.get("state").asText() + " " + s.at("/status/error_message").asText();
-      }
-    }
-    return "absent";
+    return TestSupport.versionState(app, "imdb-sentiment", version);
   }
 
   @BeforeEach
@@ -59,25 +51,15 @@ class LocalHotReloadTest {
 
   @Test
   void aNewVersionIsSwappedInWithoutAFailedRequest() throws Exception {
-    List<Integer> statuses = new CopyOnWriteArrayList<>();
-    List<String> versions = new CopyOnWriteArrayList<>();
-    AtomicBoolean running = new AtomicBoolean(true);
-    Thread client =
-        new Thread(
-            () -> {
-              while (running.get()) {
-                Reply r = post(app, PREDICT, "{\"instances\": [\"steady traffic\"]}");
-                statuses.add(r.status());
-                versions.add(r.header("X-Model-Version"));
-              }
-            });
-    client.start();
+    TestSupport.SteadyTraffic traffic =
+        new TestSupport.SteadyTraffic(app, PREDICT, "{\"instances\": [\"steady traffic\"]}");
     Thread.sleep(300);
     publish(2);
     assertThat(app.refresh()).isTrue();
     Thread.sleep(300);
-    running.set(false);
-    client.join();
+    traffic.close();
+    List<Integer> statuses = traffic.statuses;
+    List<String> versions = traffic.versions;
     assertThat(statuses).isNotEmpty().allSatisfy(s -> assertThat(s).isEqualTo(200));
     assertThat(versions).contains("1", "2");
     assertThat(versions.get(versions.size() - 1)).isEqualTo("2");

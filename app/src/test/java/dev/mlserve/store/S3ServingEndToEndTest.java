@@ -20,8 +20,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -77,19 +75,8 @@ class S3ServingEndToEndTest {
   @Test
   void aVersionPublishedWhileServingIsPolledInWithoutAFailedRequest() throws Exception {
     startApp(Map.of("MODEL_POLL_SECONDS", "1"));
-    List<Integer> statuses = new CopyOnWriteArrayList<>();
-    List<String> versions = new CopyOnWriteArrayList<>();
-    AtomicBoolean running = new AtomicBoolean(true);
-    Thread client =
-        new Thread(
-            () -> {
-              while (running.get()) {
-                Reply r = post(app, PREDICT, "{\"instances\": [\"steady traffic\"]}");
-                statuses.add(r.status());
-                versions.add(r.header("X-Model-Version"));
-              }
-            });
-    client.start();
+    TestSupport.SteadyTraffic traffic =
+        new TestSupport.SteadyTraffic(app, PREDICT, "{\"instances\": [\"steady traffic\"]}");
     Thread.sleep(300);
     publish(2);
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -97,8 +84,9 @@ class S3ServingEndToEndTest {
       Thread.sleep(100);
     }
     Thread.sleep(300);
-    running.set(false);
-    client.join();
+    traffic.close();
+    List<Integer> statuses = traffic.statuses;
+    List<String> versions = traffic.versions;
 
     assertThat(statuses).isNotEmpty().allSatisfy(s -> assertThat(s).isEqualTo(200));
     assertThat(versions).contains("1", "2");
@@ -230,11 +218,6 @@ class S3ServingEndToEndTest {
   }
 
   private String state(long version) {
-    for (JsonNode s : get(app, "/v1/models/imdb-sentiment").json().get("model_version_status")) {
-      if (s.get("version").asText().equals(Long.toString(version))) {
-        return s.get("state").asText() + " " + s.at("/status/error_message").asText();
-      }
-    }
-    return "absent";
+    return TestSupport.versionState(app, "imdb-sentiment", version);
   }
 }
