@@ -12,6 +12,8 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -41,32 +43,48 @@ public final class ServingMetrics {
     return registry;
   }
 
+  private record RequestKey(String api, String model, String version, String variant, int status) {}
+
+  private record ModelVersionKey(String model, String version) {}
+
+  // Looked up once per tag combination, not rebuilt (tags sorted, id hashed) on every request.
+  private final Map<RequestKey, Timer> requestTimers = new ConcurrentHashMap<>();
+  private final Map<ModelVersionKey, Counter> rowCounters = new ConcurrentHashMap<>();
+
   /** One HTTP prediction request: its API, target and outcome. */
   public void request(
       String api, String model, String version, String variant, int status, long nanos, int rows) {
-    Timer.builder("mlserve_request_latency")
-        .description("Prediction request latency")
-        .tags(
-            "api",
-            api,
-            "model",
-            model,
-            "version",
-            version,
-            "variant",
-            variant,
-            "status",
-            Integer.toString(status))
-        .publishPercentileHistogram()
-        .minimumExpectedValue(Duration.ofMillis(1))
-        .maximumExpectedValue(Duration.ofSeconds(10))
-        .register(registry)
+    requestTimers
+        .computeIfAbsent(
+            new RequestKey(api, model, version, variant, status),
+            k ->
+                Timer.builder("mlserve_request_latency")
+                    .description("Prediction request latency")
+                    .tags(
+                        "api",
+                        k.api(),
+                        "model",
+                        k.model(),
+                        "version",
+                        k.version(),
+                        "variant",
+                        k.variant(),
+                        "status",
+                        Integer.toString(k.status()))
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofSeconds(10))
+                    .register(registry))
         .record(nanos, TimeUnit.NANOSECONDS);
     if (rows > 0) {
-      Counter.builder("mlserve_predicted_rows")
-          .description("Rows predicted")
-          .tags("model", model, "version", version)
-          .register(registry)
+      rowCounters
+          .computeIfAbsent(
+              new ModelVersionKey(model, version),
+              k ->
+                  Counter.builder("mlserve_predicted_rows")
+                      .description("Rows predicted")
+                      .tags("model", k.model(), "version", k.version())
+                      .register(registry))
           .increment(rows);
     }
   }
