@@ -10,8 +10,8 @@ import java.util.function.Function;
  * The image's one entry point. Without arguments it reads the configuration from the environment,
  * starts the service, and drains on SIGTERM. With a command name first ({@code release}, {@code
  * batch}, {@code drift}, …) it runs that job instead — the jobs are siblings of the service that
- * reuse its configuration, model loading and store, so one image serves, scores files and
- * releases models (ECS task definitions pick one with {@code command}).
+ * reuse its configuration, model loading and store, so one image serves, scores files and releases
+ * models (ECS task definitions pick one with {@code command}).
  */
 public final class Main {
   private Main() {}
@@ -27,7 +27,10 @@ public final class Main {
       Function<String[], Integer> command = COMMANDS.get(args[0]);
       if (command == null) {
         System.err.println(
-            "unknown command '" + args[0] + "'; commands: serve (the default), " + COMMANDS.keySet());
+            "unknown command '"
+                + args[0]
+                + "'; commands: serve (the default), "
+                + COMMANDS.keySet());
         System.exit(2);
         return;
       }

@@ -32,7 +32,7 @@ final class RequestLog {
     String version = Long.toString(p.version());
     metrics.request(api(ctx), p.model(), version, p.variant(), 200, nanos, p.rows());
     if (p.lowConfidenceRows().length > 0) {
-      metrics.lowConfidence(p.model(), version, p.lowConfidenceRows().length);
+      metrics.lowConfidence(p.model(), version, p.variant(), p.lowConfidenceRows().length);
     }
     log.info(
         "predict {} {} {} {} {} {} {} {} {} {}",

@@ -45,11 +45,9 @@ public final class ServingMetrics {
 
   private record RequestKey(String api, String model, String version, String variant, int status) {}
 
-  private record ModelVersionKey(String model, String version) {}
-
   // Looked up once per tag combination, not rebuilt (tags sorted, id hashed) on every request.
   private final Map<RequestKey, Timer> requestTimers = new ConcurrentHashMap<>();
-  private final Map<ModelVersionKey, Counter> rowCounters = new ConcurrentHashMap<>();
+  private final Map<VariantKey, Counter> rowCounters = new ConcurrentHashMap<>();
 
   /** One HTTP prediction request: its API, target and outcome. */
   public void request(
@@ -79,22 +77,78 @@ public final class ServingMetrics {
     if (rows > 0) {
       rowCounters
           .computeIfAbsent(
-              new ModelVersionKey(model, version),
+              new VariantKey(model, version, variant),
               k ->
                   Counter.builder("mlserve_predicted_rows")
                       .description("Rows predicted")
-                      .tags("model", k.model(), "version", k.version())
+                      .tags("model", k.model(), "version", k.version(), "variant", k.variant())
                       .register(registry))
           .increment(rows);
     }
   }
 
-  public void lowConfidence(String model, String version, int rows) {
-    Counter.builder("mlserve_low_confidence_rows")
-        .description("Rows whose score fell inside the low-confidence band")
-        .tags("model", model, "version", version)
-        .register(registry)
+  /** Upper bounds of the score histogram's buckets: ten fixed bins over [0, 1]. */
+  public static final double[] SCORE_BUCKETS = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0};
+
+  private record VariantKey(String model, String version, String variant) {}
+
+  private record ErrorKey(String model, String version, String variant, String kind) {}
+
+  private final Map<VariantKey, Counter> lowConfidenceCounters = new ConcurrentHashMap<>();
+  private final Map<VariantKey, DistributionSummary> scoreSummaries = new ConcurrentHashMap<>();
+  private final Map<ErrorKey, Counter> errorCounters = new ConcurrentHashMap<>();
+
+  /** Rows whose score fell inside the low-confidence band, per variant. */
+  public void lowConfidence(String model, String version, String variant, int rows) {
+    lowConfidenceCounters
+        .computeIfAbsent(
+            new VariantKey(model, version, variant),
+            k ->
+                Counter.builder("mlserve_low_confidence_rows")
+                    .description("Rows whose score fell inside the low-confidence band")
+                    .tags("model", k.model(), "version", k.version(), "variant", k.variant())
+                    .register(registry))
         .increment(rows);
+  }
+
+  /**
+   * Score distribution of single-score outputs, per variant, on the fixed {@link #SCORE_BUCKETS}:
+   * the release controller compares variants with it (PSI) and dashboards draw it.
+   */
+  public DistributionSummary scores(String model, String version, String variant) {
+    return scoreSummaries.computeIfAbsent(
+        new VariantKey(model, version, variant),
+        k ->
+            DistributionSummary.builder("mlserve_prediction_score")
+                .description("Scores of single-score outputs, one observation per row")
+                .tags("model", k.model(), "version", k.version(), "variant", k.variant())
+                .serviceLevelObjectives(SCORE_BUCKETS)
+                .register(registry));
+  }
+
+  /**
+   * A prediction that failed after its model version was chosen. {@code kind} is one of {@code
+   * bad_input} (refused before the model ran), {@code model_rejected} (the model itself refused
+   * input that passed validation), {@code overloaded}, {@code unavailable} or {@code internal}.
+   */
+  public void predictionError(String model, String version, String variant, String kind) {
+    errorCounters
+        .computeIfAbsent(
+            new ErrorKey(model, version, variant, kind),
+            k ->
+                Counter.builder("mlserve_prediction_errors")
+                    .description("Predictions that failed after routing, by kind")
+                    .tags(
+                        "model",
+                        k.model(),
+                        "version",
+                        k.version(),
+                        "variant",
+                        k.variant(),
+                        "kind",
+                        k.kind())
+                    .register(registry))
+        .increment();
   }
 
   public void modelLoad(String model, long version, boolean ok, long nanos) {

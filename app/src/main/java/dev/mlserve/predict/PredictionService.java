@@ -35,12 +35,14 @@ public final class PredictionService implements AutoCloseable {
   private final ServerConfig config;
   private final BatchScheduler scheduler;
   private final CaptureSink capture;
+  private final ServingMetrics metrics;
 
   public PredictionService(
       ModelRegistry registry, ServerConfig config, ServingMetrics metrics, CaptureSink capture) {
     this.registry = registry;
     this.config = config;
     this.capture = capture;
+    this.metrics = metrics;
     this.scheduler = new BatchScheduler(config.batching().workers(), metrics);
   }
 
@@ -98,8 +100,10 @@ public final class PredictionService implements AutoCloseable {
           (out, err) -> {
             mv.release();
             if (err != null) {
+              recordError(mv, route.variant(), err, "model_rejected");
               throw err instanceof CompletionException ce ? ce : new CompletionException(err);
             }
+            recordScores(mv, route.variant(), out);
             int[] low = lowConfidence(mv.name(), signature, out);
             Prediction p =
                 new Prediction(
@@ -109,8 +113,53 @@ public final class PredictionService implements AutoCloseable {
           });
     } catch (RuntimeException e) {
       mv.release();
+      recordError(mv, route.variant(), e, "bad_input");
       throw e;
     }
+  }
+
+  /**
+   * Counts a failure by kind, per variant: a 4xx is {@code badInputKind} (refused before the model
+   * ran, or by the model itself once batched), 503 is overload or unavailability, anything else is
+   * internal.
+   */
+  private void recordError(ModelVersion mv, String variant, Throwable err, String badInputKind) {
+    Throwable e =
+        err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    String kind = "internal";
+    if (e instanceof ServingException se) {
+      int status = se.status();
+      if (status == 503) {
+        kind = se.getMessage().contains("overloaded") ? "overloaded" : "unavailable";
+      } else if (status >= 400 && status < 500) {
+        kind = badInputKind;
+      }
+    }
+    metrics.predictionError(mv.name(), Long.toString(mv.version()), variant, kind);
+  }
+
+  /** Observes every row's score of a single-score output in the per-variant score histogram. */
+  private void recordScores(ModelVersion mv, String variant, Map<String, Values> out) {
+    Values v = singleScore(out);
+    if (v == null) {
+      return;
+    }
+    var summary = metrics.scores(mv.name(), Long.toString(mv.version()), variant);
+    for (int i = 0; i < v.size(); i++) {
+      summary.record(v.number(i));
+    }
+  }
+
+  /** The output when it is one floating-point number per row, else null. */
+  private static Values singleScore(Map<String, Values> out) {
+    if (out.size() != 1) {
+      return null;
+    }
+    Values v = out.values().iterator().next();
+    if ((v.dtype() != DType.FLOAT && v.dtype() != DType.DOUBLE) || v.size() != v.rows()) {
+      return null;
+    }
+    return v;
   }
 
   private static int rowCount(SignatureSpec spec, Map<String, Values> inputs) {
@@ -139,11 +188,8 @@ public final class PredictionService implements AutoCloseable {
             .settings(model)
             .lowConfidenceBand()
             .or(() -> config.lowConfidenceBand().map(b -> new double[] {b.low(), b.high()}));
-    if (band.isEmpty() || out.size() != 1) {
-      return new int[0];
-    }
-    Values v = out.values().iterator().next();
-    if ((v.dtype() != DType.FLOAT && v.dtype() != DType.DOUBLE) || v.size() != v.rows()) {
+    Values v = singleScore(out);
+    if (band.isEmpty() || v == null) {
       return new int[0];
     }
     double lo = band.get()[0];

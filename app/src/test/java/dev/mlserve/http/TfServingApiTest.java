@@ -191,7 +191,10 @@ class TfServingApiTest {
     assertThat(r.body())
         .contains(
             "mlserve_request_latency_seconds_bucket{api=\"tfserving\",model=\"imdb-sentiment\"")
-        .contains("mlserve_predicted_rows_total{model=\"imdb-sentiment\",version=\"1\"}")
+        .contains(
+            "mlserve_predicted_rows_total{model=\"imdb-sentiment\",variant=\"\",version=\"1\"}")
+        .contains(
+            "mlserve_prediction_score_bucket{model=\"imdb-sentiment\",variant=\"\",version=\"1\",le=\"0.5\"}")
         .contains(
             "mlserve_model_load_seconds_count{model=\"imdb-sentiment\",outcome=\"ok\",version=\"1\"}")
         .contains("mlserve_batch_rows")
