@@ -11,10 +11,12 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.core.metrics.Histogram;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -95,7 +97,16 @@ public final class ServingMetrics {
   private record ErrorKey(String model, String version, String variant, String kind) {}
 
   private final Map<VariantKey, Counter> lowConfidenceCounters = new ConcurrentHashMap<>();
-  private final Map<VariantKey, DistributionSummary> scoreSummaries = new ConcurrentHashMap<>();
+  private final Map<VariantKey, DoubleConsumer> scoreObservers = new ConcurrentHashMap<>();
+  private final Histogram scoreHistogram =
+      Histogram.builder()
+          .name("mlserve_prediction_score")
+          .help("Scores of single-score outputs, one observation per row")
+          .labelNames("model", "version", "variant")
+          .classicUpperBounds(SCORE_BUCKETS)
+          .classicOnly()
+          .withoutExemplars()
+          .register(registry.getPrometheusRegistry());
   private final Map<ErrorKey, Counter> errorCounters = new ConcurrentHashMap<>();
 
   /** Rows whose score fell inside the low-confidence band, per variant. */
@@ -113,17 +124,15 @@ public final class ServingMetrics {
 
   /**
    * Score distribution of single-score outputs, per variant, on the fixed {@link #SCORE_BUCKETS}:
-   * the release controller compares variants with it (PSI) and dashboards draw it.
+   * the release controller compares variants with it (PSI) and dashboards draw it. Returns what
+   * observes one row's score. A Prometheus client histogram, not a Micrometer summary: Micrometer
+   * 1.17's summaries put values below 1 in no bucket under 1.0 (measured: 0.03 landed in le="1.0"
+   * only), which would make every score bucket but the last read zero.
    */
-  public DistributionSummary scores(String model, String version, String variant) {
-    return scoreSummaries.computeIfAbsent(
+  public DoubleConsumer scores(String model, String version, String variant) {
+    return scoreObservers.computeIfAbsent(
         new VariantKey(model, version, variant),
-        k ->
-            DistributionSummary.builder("mlserve_prediction_score")
-                .description("Scores of single-score outputs, one observation per row")
-                .tags("model", k.model(), "version", k.version(), "variant", k.variant())
-                .serviceLevelObjectives(SCORE_BUCKETS)
-                .register(registry));
+        k -> scoreHistogram.labelValues(k.model(), k.version(), k.variant())::observe);
   }
 
   /**

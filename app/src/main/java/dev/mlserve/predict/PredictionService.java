@@ -146,7 +146,7 @@ public final class PredictionService implements AutoCloseable {
     }
     var summary = metrics.scores(mv.name(), Long.toString(mv.version()), variant);
     for (int i = 0; i < v.size(); i++) {
-      summary.record(v.number(i));
+      summary.accept(v.number(i));
     }
   }
 
