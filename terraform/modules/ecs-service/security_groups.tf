@@ -91,14 +91,15 @@ moved {
 }
 
 resource "aws_vpc_security_group_egress_rule" "tasks_https_prefix_lists" {
-  for_each = toset(var.task_egress_prefix_list_ids)
+  # count, not for_each: a prefix list ID is known only once its endpoint exists.
+  count = length(var.task_egress_prefix_list_ids)
 
   security_group_id = aws_security_group.tasks.id
   description       = "HTTPS to an AWS service prefix list (S3 gateway endpoint)"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
-  prefix_list_id    = each.value
+  prefix_list_id    = var.task_egress_prefix_list_ids[count.index]
 
   tags = var.tags
 }

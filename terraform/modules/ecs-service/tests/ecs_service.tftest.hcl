@@ -366,9 +366,9 @@ run "private_subnets_and_limited_egress" {
   assert {
     condition = (
       keys(aws_vpc_security_group_egress_rule.tasks_https) == ["10.20.0.0/16"] &&
-      aws_vpc_security_group_egress_rule.tasks_https_prefix_lists["pl-6da54004"].prefix_list_id == "pl-6da54004" &&
-      aws_vpc_security_group_egress_rule.tasks_https_prefix_lists["pl-6da54004"].from_port == 443 &&
-      aws_vpc_security_group_egress_rule.tasks_https_prefix_lists["pl-6da54004"].cidr_ipv4 == null
+      aws_vpc_security_group_egress_rule.tasks_https_prefix_lists[0].prefix_list_id == "pl-6da54004" &&
+      aws_vpc_security_group_egress_rule.tasks_https_prefix_lists[0].from_port == 443 &&
+      aws_vpc_security_group_egress_rule.tasks_https_prefix_lists[0].cidr_ipv4 == null
     )
     error_message = "Tasks may reach only the VPC (endpoints) and the S3 prefix list on 443: no 0.0.0.0/0."
   }
