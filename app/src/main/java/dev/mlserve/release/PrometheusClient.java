@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.SdkHttpFullRequest;
 import software.amazon.awssdk.http.SdkHttpMethod;
 import software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner;
@@ -49,7 +50,12 @@ final class PrometheusClient {
   }
 
   private static String regionFromEnvironment() {
-    return DefaultAwsRegionProviderChain.builder().build().getRegion().id();
+    try {
+      return DefaultAwsRegionProviderChain.builder().build().getRegion().id();
+    } catch (SdkClientException e) {
+      // Any Prometheus behind a SigV4 proxy; AMP URLs carry their region in the host name.
+      return "us-east-1";
+    }
   }
 
   URI base() {

@@ -145,9 +145,8 @@ final class ReleaseController {
               "evaluation gate: " + g.failedRules(),
               g.checks(),
               List.of());
-      ObjectNode json = snap.json().deepCopy();
-      ReleaseState.labels(json).put("rejected", candidate);
-      write(model, json, snap, d);
+      // Only recorded: a refused candidate is not labelled, so no task ever loads it.
+      write(model, snap.json().deepCopy(), snap, d);
       return d;
     }
 
