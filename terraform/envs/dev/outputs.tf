@@ -94,3 +94,13 @@ output "execution_role_arn" {
   description = "Task execution role."
   value       = module.service.execution_role_arn
 }
+
+output "release_role_arn" {
+  description = "Role the release workflow assumes (repository variable RELEASE_ROLE_ARN)."
+  value       = module.release_access.role_arn
+}
+
+output "release_topic_arn" {
+  description = "SNS topic with one message per release decision (RELEASE_SNS_TOPIC_ARN)."
+  value       = module.release_access.topic_arn
+}
