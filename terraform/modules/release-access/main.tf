@@ -39,7 +39,7 @@ resource "aws_iam_role" "release" {
 
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [{
+    Statement = concat([{
       Effect    = "Allow"
       Principal = { Federated = var.oidc_provider_arn }
       Action    = "sts:AssumeRoleWithWebIdentity"
@@ -49,7 +49,12 @@ resource "aws_iam_role" "release" {
           "${local.oidc_host}:sub" = local.github_subjects
         }
       }
-    }]
+      }], var.allow_ecs_tasks ? [{
+      # scripts/release-model.sh --ecs: the controller as a one-off task of the service's image
+      Effect    = "Allow"
+      Principal = { Service = "ecs-tasks.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }] : [])
   })
 
   tags = var.tags

@@ -30,6 +30,12 @@ variable "github_environment" {
   default     = null
 }
 
+variable "allow_ecs_tasks" {
+  description = "Also let ECS tasks assume the role, so the controller can run as a one-off task of the service's image (scripts/release-model.sh --ecs). Whoever runs it then needs iam:PassRole on this role."
+  type        = bool
+  default     = false
+}
+
 variable "model_bucket_arn" {
   description = "ARN of the model bucket."
   type        = string

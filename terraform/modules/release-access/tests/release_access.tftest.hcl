@@ -25,6 +25,24 @@ run "trusts_only_main_of_this_repository" {
     condition     = jsondecode(aws_iam_role.release.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
     error_message = "The trust must check the audience."
   }
+
+  assert {
+    condition     = length(jsondecode(aws_iam_role.release.assume_role_policy).Statement) == 1
+    error_message = "By default nothing but the workflow may assume the role."
+  }
+}
+
+run "ecs_tasks_may_assume_it_when_asked" {
+  command = apply
+
+  variables {
+    allow_ecs_tasks = true
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.release.assume_role_policy).Statement[1].Principal.Service == "ecs-tasks.amazonaws.com"
+    error_message = "allow_ecs_tasks adds the ECS tasks service principal."
+  }
 }
 
 run "writes_serving_json_only_and_reads_models" {
