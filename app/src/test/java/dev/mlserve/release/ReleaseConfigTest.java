@@ -78,7 +78,7 @@ class ReleaseConfigTest {
   }
 
   @Test
-  void aMisspelledRuleIsAnErrorNotASilentDefault() {
+  void aMisspelledRuleIsAnErrorNotASilentDefault() throws Exception {
     assertThatThrownBy(() -> Rules.gate(ServingFile.JSON.readTree("{\"min_acuracy\": 0.9}")))
         .hasMessageContaining("unknown rule 'min_acuracy'");
     assertThat(Rules.live(ServingFile.JSON.readTree("{\"max_psi\": 0.1}")).get("max_psi"))
