@@ -130,9 +130,9 @@ final class LiveJudge {
     checks.add(
         new Check(
             "requests",
-            Check.num(c.requests()),
-            Check.num(s.requests()),
-            ">= " + Check.num(min) + " each",
+            String.format("%.0f", c.requests()),
+            String.format("%.0f", s.requests()),
+            String.format(">= %.0f each", min),
             c.requests() >= min && s.requests() >= min));
     double rise = r.get("max_error_rate_rise");
     checks.add(

@@ -211,9 +211,9 @@ final class ReleaseController {
       log.info(
           "bake {} s: canary {} requests, error rate {}; stable {} requests, error rate {}",
           Duration.between(from, now).toSeconds(),
-          Check.num(c.requests()),
+          String.format("%.0f", c.requests()),
           Check.num(c.errorRate()),
-          Check.num(s.requests()),
+          String.format("%.0f", s.requests()),
           Check.num(s.errorRate()));
       if (c.requests() >= liveRules.get("min_requests") && !errors.passed()) {
         return finish(
@@ -444,11 +444,24 @@ final class ReleaseController {
       String rule,
       List<Check> gate,
       List<Check> liveChecks) {
+    return finish(model, snap, stable, candidate, promote, rule, "auto", gate, liveChecks);
+  }
+
+  private Decision finish(
+      String model,
+      Snapshot snap,
+      long stable,
+      long candidate,
+      boolean promote,
+      String rule,
+      String by,
+      List<Check> gate,
+      List<Check> liveChecks) {
     Decision d =
         decision(
             model,
             promote ? "promoted" : "rolled_back",
-            "auto",
+            by,
             Optional.of(stable),
             Optional.of(candidate),
             rule,
@@ -463,12 +476,12 @@ final class ReleaseController {
           snap,
           d);
     } catch (ServingFile.ConcurrentEditException e) {
-      // Someone edited serving.json during the bake: their edit wins, nothing is overwritten.
+      // Someone edited serving.json meanwhile: their edit wins, nothing is overwritten.
       Decision halted =
           decision(
               model,
               "halted",
-              "auto",
+              by,
               Optional.of(stable),
               Optional.of(candidate),
               "would have "
@@ -487,24 +500,16 @@ final class ReleaseController {
 
   private Decision finishManual(
       String model, Snapshot snap, long stable, long candidate, boolean promote, String reason) {
-    Decision d =
-        decision(
-            model,
-            promote ? "promoted" : "rolled_back",
-            "manual",
-            Optional.of(stable),
-            Optional.of(candidate),
-            "manual: " + reason,
-            List.of(),
-            List.of());
-    write(
+    return finish(
         model,
-        promote
-            ? ReleaseState.promote(snap.json(), stable, candidate)
-            : ReleaseState.rollBack(snap.json(), stable, candidate),
         snap,
-        d);
-    return d;
+        stable,
+        candidate,
+        promote,
+        "manual: " + reason,
+        "manual",
+        List.of(),
+        List.of());
   }
 
   /** Records the decision in serving.json (conditionally), then tells people. */
