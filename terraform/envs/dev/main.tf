@@ -132,3 +132,18 @@ module "ci_access" {
 
   tags = local.tags
 }
+
+# The release controller's role (GitHub OIDC, same trust context as deploys) and decision topic.
+module "release_access" {
+  source = "../../modules/release-access"
+
+  name                = local.name
+  oidc_provider_arn   = module.ci_access.oidc_provider_arn
+  github_repositories = compact([var.github_repository, var.github_repository_immutable == null ? "" : var.github_repository_immutable])
+  github_branch       = var.github_branch
+  github_environment  = var.github_environment
+  model_bucket_arn    = module.model_store.bucket_arn
+  models_prefix       = module.model_store.models_prefix
+  model_kms_key_arn   = module.model_store.kms_key_arn
+  tags                = local.tags
+}

@@ -104,3 +104,13 @@ output "vpc_flow_log_group" {
   description = "CloudWatch log group of the VPC flow logs; null when they are off."
   value       = module.network.flow_log_group_name
 }
+
+output "release_role_arn" {
+  description = "Role the release workflow assumes (repository variable RELEASE_ROLE_ARN)."
+  value       = module.release_access.role_arn
+}
+
+output "release_topic_arn" {
+  description = "SNS topic with one message per release decision (RELEASE_SNS_TOPIC_ARN)."
+  value       = module.release_access.topic_arn
+}

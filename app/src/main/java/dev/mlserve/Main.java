@@ -20,7 +20,8 @@ public final class Main {
    * Jobs that share the image, by the name that selects them. Each takes the arguments after its
    * name and returns the process exit code.
    */
-  private static final Map<String, Function<String[], Integer>> COMMANDS = Map.of();
+  private static final Map<String, Function<String[], Integer>> COMMANDS =
+      Map.of("release", dev.mlserve.release.ReleaseCommand::run);
 
   public static void main(String[] args) {
     if (args.length > 0 && !args[0].equals("serve")) {
