@@ -23,6 +23,7 @@ import java.util.Optional;
  * @param lowConfidenceBand scores inside this band are flagged low-confidence; empty = off
  * @param logFormat {@code json} or {@code text}
  * @param shutdownTimeout how long in-flight requests may take to finish after SIGTERM
+ * @param tensorFlow TensorFlow session thread pools
  */
 public record ServerConfig(
     int port,
@@ -35,7 +36,8 @@ public record ServerConfig(
     Capture capture,
     Optional<Band> lowConfidenceBand,
     String logFormat,
-    Duration shutdownTimeout) {
+    Duration shutdownTimeout,
+    TensorFlow tensorFlow) {
 
   /** Request limits. */
   public record Limits(long maxBodyBytes, int maxRows, int maxTextChars) {}
@@ -52,27 +54,12 @@ public record ServerConfig(
       int maxRecordsPerFile,
       Duration flushInterval) {}
 
-  /** A closed score interval [low, high]. */
-  public record Band(double low, double high) {
-    public boolean contains(double score) {
-      return score >= low && score <= high;
-    }
-
-    /** Parses {@code "0.4,0.6"}; throws with a readable message. */
-    public static Band parse(String text) {
-      String[] parts = text.split(",");
-      if (parts.length != 2) {
-        throw new IllegalArgumentException(
-            "expected two numbers like 0.4,0.6 but got '" + text + "'");
-      }
-      double low = Double.parseDouble(parts[0].trim());
-      double high = Double.parseDouble(parts[1].trim());
-      if (!(low >= 0 && low <= high && high <= 1)) {
-        throw new IllegalArgumentException("needs 0 <= low <= high <= 1, got '" + text + "'");
-      }
-      return new Band(low, high);
-    }
-  }
+  /**
+   * TensorFlow's session thread pools for every loaded model (0 = TensorFlow's choice, one thread
+   * per core). The batch workers already run calls side by side, so each call gets one thread of
+   * each by default: docs/BENCHMARKS.md has the measurement.
+   */
+  public record TensorFlow(int intraOpThreads, int interOpThreads) {}
 
   /** The defaults: the bundled demo models on port 8080. */
   public static ServerConfig defaults() {
@@ -132,9 +119,24 @@ public record ServerConfig(
       r.problem("LOG_FORMAT must be json or text, got '" + logFormat + "'");
     }
     Duration shutdown = Duration.ofSeconds(r.integer("SHUTDOWN_TIMEOUT_SECONDS", 20, 0, 3600));
+    TensorFlow tensorFlow =
+        new TensorFlow(
+            r.integer("TF_INTRA_OP_THREADS", 1, 0, 1024),
+            r.integer("TF_INTER_OP_THREADS", 1, 0, 1024));
     r.failIfProblems();
     return new ServerConfig(
-        port, base, cache, poll, policy, limits, batching, capture, band, logFormat, shutdown);
+        port,
+        base,
+        cache,
+        poll,
+        policy,
+        limits,
+        batching,
+        capture,
+        band,
+        logFormat,
+        shutdown,
+        tensorFlow);
   }
 
   private static final java.util.regex.Pattern S3_URI =
@@ -148,21 +150,6 @@ public record ServerConfig(
   /** True when the models come from S3 rather than a folder. */
   public boolean modelsFromS3() {
     return modelBasePath.startsWith("s3://");
-  }
-
-  public ServerConfig withPort(int newPort) {
-    return new ServerConfig(
-        newPort,
-        modelBasePath,
-        modelCacheDir,
-        modelPollSeconds,
-        versionPolicy,
-        limits,
-        batching,
-        capture,
-        lowConfidenceBand,
-        logFormat,
-        shutdownTimeout);
   }
 
   /** Reads typed values and remembers every problem, so one start shows them all. */

@@ -70,17 +70,17 @@ class BadInputTest {
           {"instances": ["a"], "inputs": ["a"]}             | 400 | exactly one of 'instances'
           {"instances": "a"}                                | 400 | 'instances' must be a list
           {"instances": []}                                 | 400 | 'instances' is empty
-          {"instances": [1, 2]}                             | 400 | must hold a string (DT_STRING) but the value at [0] is a number
+          {"instances": [1, 2]}                             | 400 | must hold strings (DT_STRING, V2 BYTES) but the request sent whole numbers (DT_INT64
           {"instances": [null]}                             | 400 | is null
           {"instances": [["a", "b"]]}                       | 400 | must have shape [?, 1] but got [1, 2]
           {"instances": [[["a"]]]}                          | 400 | must have shape [?, 1] but got [1, 1, 1]
           {"instances": [["a"], ["b", "c"]]}                | 400 | ragged nesting
-          {"instances": [{"txt": "a"}]}                     | 400 | lacks input 'text'
+          {"instances": [{"txt": "a"}]}                     | 400 | has no input 'txt'
           {"instances": [{"b64": "%%%"}]}                   | 400 | invalid base64
           {"inputs": {"nope": ["a"]}}                       | 400 | has no input 'nope'
           {"inputs": "a"}                                   | 400 | must have shape [?, 1] but got []
           {"signature_name": 7, "instances": ["a"]}         | 400 | signature_name must be a string
-          {"signature_name": "nope", "instances": ["a"]}    | 404 | has no signature 'nope'
+          {"signature_name": "nope", "instances": ["a"]}    | 400 | Serving signature name: "nope" not found in signature def
           """)
   void tfServingPredictRejects(String body, int status, String error) {
     int before = requestLog.list.size();
@@ -108,7 +108,11 @@ class BadInputTest {
           /nowhere                                       | 404 | Endpoint POST /nowhere not found
           """)
   void unknownTargetsAreRefused(String path, int status, String error) {
-    expect(post(app, path, "{\"instances\": [\"a\"]}"), status, error);
+    String body =
+        path.startsWith("/v2/")
+            ? "{\"inputs\": [{\"name\": \"text\", \"shape\": [1], \"datatype\": \"BYTES\", \"data\": [\"a\"]}]}"
+            : "{\"instances\": [\"a\"]}";
+    expect(post(app, path, body), status, error);
   }
 
   @Test
@@ -158,7 +162,7 @@ class BadInputTest {
           """
           {"inputs": "a"}                                                                           | 400 | 'inputs' must be a list
           {"inputs": []}                                                                            | 400 | 'inputs' is empty
-          {"inputs": [{"name": "text", "shape": [1, 1], "datatype": "FP32", "data": [1.0]}]}        | 400 | must be BYTES but the request says FP32
+          {"inputs": [{"name": "text", "shape": [1, 1], "datatype": "FP32", "data": [1.0]}]}        | 400 | must hold strings (DT_STRING, V2 BYTES) but the request sent numbers (DT_FLOAT, V2 FP32)
           {"inputs": [{"name": "text", "shape": [1, 1], "datatype": "STRING", "data": ["a"]}]}      | 400 | unknown datatype 'STRING'
           {"inputs": [{"name": "text", "shape": [2, 1], "datatype": "BYTES", "data": ["a"]}]}       | 400 | needs 2 values but data has 1
           {"inputs": [{"name": "text", "shape": [-1, 1], "datatype": "BYTES", "data": ["a"]}]}      | 400 | shape must hold whole numbers >= 0
