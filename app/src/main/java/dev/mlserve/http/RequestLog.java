@@ -78,7 +78,11 @@ final class RequestLog {
       kv("error", error)
     };
     String format = "request failed {} {} {} {} {} {} {} {} {} {} {} {} {}";
-    if (status >= 500) {
+    boolean unexpected =
+        status >= 500
+            && !(cause instanceof ServingException.Overloaded)
+            && !(cause instanceof ServingException.Unavailable);
+    if (unexpected) { // a bug or a failing model: keep the stack trace
       Object[] withCause = java.util.Arrays.copyOf(fields, fields.length + 1);
       withCause[fields.length] = cause;
       log.error(format, withCause);

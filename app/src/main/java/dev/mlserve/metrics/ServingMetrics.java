@@ -211,6 +211,7 @@ public final class ServingMetrics {
     private final DistributionSummary requests;
     private final Timer queueWait;
     private final Counter rejected;
+    private final Counter splits;
 
     private BatchMeters(String model, String version) {
       Tags tags = Tags.of("model", model, "version", version);
@@ -239,6 +240,16 @@ public final class ServingMetrics {
               .description("Requests refused because the batch queue was full")
               .tags(tags)
               .register(registry);
+      splits =
+          Counter.builder("mlserve_batch_splits")
+              .description("Merged calls that failed and were retried one request at a time")
+              .tags(tags)
+              .register(registry);
+    }
+
+    /** A merged call failed; its requests run one by one so one bad row fails only its own. */
+    public void split() {
+      splits.increment();
     }
 
     /** One TensorFlow call of {@code rowCount} rows from {@code requestCount} requests. */

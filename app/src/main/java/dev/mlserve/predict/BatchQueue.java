@@ -206,6 +206,7 @@ final class BatchQueue {
           "merged call of {} requests failed ({}); running them one by one",
           batch.size(),
           e.getMessage());
+      meters.split();
       batch.forEach(this::runAlone);
       return;
     }
