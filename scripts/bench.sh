@@ -183,7 +183,7 @@ jvm=(java --enable-native-access=ALL-UNNAMED)
 read -r -a extra_opts <<<"$java_opts"
 jvm+=("${extra_opts[@]}" "-Dorg.bytedeco.javacpp.cachedir=$HOME/.javacpp/cache")
 # the open-loop generator: a small JVM of its own, no TensorFlow on its path
-loadgen_jvm=(java -XX:+UseSerialGC -Xmx128m -XX:TieredStopAtLevel=1 -cp app/target/test-classes)
+loadgen_jvm=(java -XX:+UseSerialGC -Xmx256m -cp app/target/test-classes)
 
 # ---- Flask virtualenv (reused while scripts/bench/requirements.txt is unchanged)
 if $flask; then

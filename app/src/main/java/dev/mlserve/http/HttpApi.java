@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -193,7 +194,7 @@ public final class HttpApi {
                 t.label(),
                 signature,
                 tfServing.parseInputs(body),
-                java.util.Set.of(),
+                Set.of(),
                 ctx::header));
     answer(ctx, p, g -> TfServingApi.writePrediction(g, p, rowFormat));
   }

@@ -88,7 +88,17 @@ public final class PredictionService implements AutoCloseable {
       }
       version = v.version();
     }
-    ModelVersion mv = registry.acquire(model, version);
+    ModelVersion mv;
+    try {
+      mv = registry.acquire(model, version);
+    } catch (ServingException.Unavailable e) {
+      // routed to a version that is not live yet (loading): count it against that version
+      if (version.isPresent()) {
+        metrics.variant(model, version.getAsLong(), variant).error(e.kind());
+        e.routedTo(model, version.getAsLong(), variant);
+      }
+      throw e;
+    }
     VariantMeters meters = metrics.variant(mv.name(), mv.version(), variant);
     try {
       SignatureSpec spec = mv.signature(req.signature());

@@ -27,6 +27,11 @@ class BatchingTest {
 
   /** Runs {@code clients} threads each sending {@code each} requests; returns every reply. */
   private static List<Reply> hammer(App app, int clients, int each, String body) throws Exception {
+    return hammer(app, PREDICT, clients, each, body);
+  }
+
+  private static List<Reply> hammer(App app, String path, int clients, int each, String body)
+      throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(clients);
     try {
       List<Future<List<Reply>>> futures = new ArrayList<>();
@@ -37,8 +42,7 @@ class BatchingTest {
                 () -> {
                   List<Reply> replies = new ArrayList<>();
                   for (int i = 0; i < each; i++) {
-                    replies.add(
-                        post(app, PREDICT, body.replace("CLIENT", Integer.toString(client))));
+                    replies.add(post(app, path, body.replace("CLIENT", Integer.toString(client))));
                   }
                   return replies;
                 }));
@@ -193,32 +197,14 @@ class BatchingTest {
 
   /** {@code clients} threads each sending {@code each} one-row requests to calc; every reply. */
   private static List<Reply> hammerCalc(App app, int clients, int each) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(clients);
-    try {
-      List<Future<List<Reply>>> futures = new ArrayList<>();
-      for (int c = 0; c < clients; c++) {
-        futures.add(
-            pool.submit(
-                () -> {
-                  List<Reply> replies = new ArrayList<>();
-                  for (int i = 0; i < each; i++) {
-                    Reply r = post(app, CALC, "{\"inputs\": {\"x\": [[1, 2, 3]], \"k\": [1]}}");
-                    if (r.status() == 200) {
-                      assertThat(r.json().get("outputs").toString()).isEqualTo("[6.0]");
-                    }
-                    replies.add(r);
-                  }
-                  return replies;
-                }));
+    List<Reply> replies =
+        hammer(app, CALC, clients, each, "{\"inputs\": {\"x\": [[1, 2, 3]], \"k\": [1]}}");
+    for (Reply r : replies) {
+      if (r.status() == 200) {
+        assertThat(r.json().get("outputs").toString()).isEqualTo("[6.0]");
       }
-      List<Reply> all = new ArrayList<>();
-      for (Future<List<Reply>> f : futures) {
-        all.addAll(f.get());
-      }
-      return all;
-    } finally {
-      pool.shutdownNow();
     }
+    return replies;
   }
 
   @Test
