@@ -23,6 +23,7 @@ import java.util.Optional;
  * @param lowConfidenceBand scores inside this band are flagged low-confidence; empty = off
  * @param logFormat {@code json} or {@code text}
  * @param shutdownTimeout how long in-flight requests may take to finish after SIGTERM
+ * @param tensorFlow TensorFlow session thread pools
  * @param auth bearer-token authentication of the prediction and metadata endpoints
  */
 public record ServerConfig(
@@ -37,6 +38,7 @@ public record ServerConfig(
     Optional<Band> lowConfidenceBand,
     String logFormat,
     Duration shutdownTimeout,
+    TensorFlow tensorFlow,
     Auth auth) {
 
   /** Request limits. */
@@ -54,27 +56,12 @@ public record ServerConfig(
       int maxRecordsPerFile,
       Duration flushInterval) {}
 
-  /** A closed score interval [low, high]. */
-  public record Band(double low, double high) {
-    public boolean contains(double score) {
-      return score >= low && score <= high;
-    }
-
-    /** Parses {@code "0.4,0.6"}; throws with a readable message. */
-    public static Band parse(String text) {
-      String[] parts = text.split(",");
-      if (parts.length != 2) {
-        throw new IllegalArgumentException(
-            "expected two numbers like 0.4,0.6 but got '" + text + "'");
-      }
-      double low = Double.parseDouble(parts[0].trim());
-      double high = Double.parseDouble(parts[1].trim());
-      if (!(low >= 0 && low <= high && high <= 1)) {
-        throw new IllegalArgumentException("needs 0 <= low <= high <= 1, got '" + text + "'");
-      }
-      return new Band(low, high);
-    }
-  }
+  /**
+   * TensorFlow's session thread pools for every loaded model (0 = TensorFlow's choice, one thread
+   * per core). The batch workers already run calls side by side, so each call gets one thread of
+   * each by default: docs/BENCHMARKS.md has the measurement.
+   */
+  public record TensorFlow(int intraOpThreads, int interOpThreads) {}
 
   /**
    * Bearer-token authentication. Off when no token and no secret is configured. The tokens are
@@ -209,6 +196,10 @@ public record ServerConfig(
       r.problem("LOG_FORMAT must be json or text, got '" + logFormat + "'");
     }
     Duration shutdown = Duration.ofSeconds(r.integer("SHUTDOWN_TIMEOUT_SECONDS", 20, 0, 3600));
+    TensorFlow tensorFlow =
+        new TensorFlow(
+            r.integer("TF_INTRA_OP_THREADS", 1, 0, 1024),
+            r.integer("TF_INTER_OP_THREADS", 1, 0, 1024));
     Auth auth =
         new Auth(
             r.optional("API_TOKENS")
@@ -218,7 +209,18 @@ public record ServerConfig(
             Duration.ofSeconds(r.integer("API_TOKENS_REFRESH_SECONDS", 300, 1, 86_400)));
     r.failIfProblems();
     return new ServerConfig(
-        port, base, cache, poll, policy, limits, batching, capture, band, logFormat, shutdown,
+        port,
+        base,
+        cache,
+        poll,
+        policy,
+        limits,
+        batching,
+        capture,
+        band,
+        logFormat,
+        shutdown,
+        tensorFlow,
         auth);
   }
 
@@ -233,22 +235,6 @@ public record ServerConfig(
   /** True when the models come from S3 rather than a folder. */
   public boolean modelsFromS3() {
     return modelBasePath.startsWith("s3://");
-  }
-
-  public ServerConfig withPort(int newPort) {
-    return new ServerConfig(
-        newPort,
-        modelBasePath,
-        modelCacheDir,
-        modelPollSeconds,
-        versionPolicy,
-        limits,
-        batching,
-        capture,
-        lowConfidenceBand,
-        logFormat,
-        shutdownTimeout,
-        auth);
   }
 
   /** Reads typed values and remembers every problem, so one start shows them all. */

@@ -149,7 +149,7 @@ public final class BearerAuth implements AutoCloseable {
     }
     List<byte[]> accepted = digests;
     if (accepted.isEmpty()) {
-      throw ServingException.unavailable(
+      throw new ServingException.Unavailable(
           "authentication is on but no token could be loaded yet from the configured secret");
     }
     byte[] presented = sha256(credentials);
