@@ -61,10 +61,13 @@ class BearerAuthTest {
   static final class AllLogs implements AutoCloseable {
     final ListAppender<ILoggingEvent> appender = new ListAppender<>();
     final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    // the request log does not add to the root's appenders in tests (logback-test.xml)
+    final Logger requests = (Logger) LoggerFactory.getLogger("dev.mlserve.requests");
 
     AllLogs() {
       appender.start();
       root.addAppender(appender);
+      requests.addAppender(appender);
     }
 
     String text() {
@@ -97,6 +100,7 @@ class BearerAuthTest {
     @Override
     public void close() {
       root.detachAppender(appender);
+      requests.detachAppender(appender);
     }
   }
 
