@@ -325,16 +325,18 @@ if ! podman run "${run_args[@]}" "${memory_args[@]}" "$local_name" >/dev/null 2>
 fi
 base_url="http://127.0.0.1:$host_port"
 
+# ready_within SECONDS: polls $base_url until ready; fails early when $container stops.
+ready_within() {
+  local deadline=$((SECONDS + $1))
+  while ((SECONDS < deadline)); do
+    curl -fsS -o /dev/null --max-time 2 "$base_url/v2/health/ready" 2>/dev/null && return 0
+    [[ "$(podman inspect -f '{{.State.Running}}' "$container" 2>/dev/null)" == true ]] || return 1
+    sleep 0.5
+  done
+  return 1
+}
 ready=false
-deadline=$((SECONDS + 120))
-while ((SECONDS < deadline)); do
-  if curl -fsS -o /dev/null --max-time 2 "$base_url/v2/health/ready" 2>/dev/null; then
-    ready=true
-    break
-  fi
-  [[ "$(podman inspect -f '{{.State.Running}}' "$container" 2>/dev/null)" == true ]] || break
-  sleep 0.5
-done
+if ready_within 120; then ready=true; fi
 podman logs "$container" >"$logs/container.log" 2>&1 || true
 if [[ "$ready" == true ]]; then
   pass "demo: ready in $((SECONDS - launched)) s under --read-only (GET /v2/health/ready)"
@@ -410,15 +412,7 @@ if [[ "$aot_built" == true ]]; then
     >/dev/null 2>"$logs/podman-run.log" || die "podman run failed: $(cat "$logs/podman-run.log")"
   base_url="http://127.0.0.1:$host_port"
   ready=false
-  deadline=$((SECONDS + 120))
-  while ((SECONDS < deadline)); do
-    if curl -fsS -o /dev/null --max-time 2 "$base_url/v2/health/ready" 2>/dev/null; then
-      ready=true
-      break
-    fi
-    [[ "$(podman inspect -f '{{.State.Running}}' "$container" 2>/dev/null)" == true ]] || break
-    sleep 0.5
-  done
+  if ready_within 120; then ready=true; fi
   podman logs "$container" >"$logs/container-mismatch.log" 2>&1 || true
   if [[ "$ready" == true ]]; then
     pass "demo: starts with a mismatched AOT cache (ready in $((SECONDS - launched)) s)"
