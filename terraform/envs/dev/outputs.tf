@@ -94,3 +94,13 @@ output "execution_role_arn" {
   description = "Task execution role."
   value       = module.service.execution_role_arn
 }
+
+output "alb_access_logs_bucket" {
+  description = "Bucket of the load balancer's access logs; null when they are off."
+  value       = module.service.alb_access_logs_bucket
+}
+
+output "vpc_flow_log_group" {
+  description = "CloudWatch log group of the VPC flow logs; null when they are off."
+  value       = module.network.flow_log_group_name
+}

@@ -53,6 +53,7 @@ public final class HttpApi {
   private final TfServingApi tfServing;
   private final V2Api v2;
   private final HomePage homePage;
+  private final BearerAuth auth;
 
   public HttpApi(
       ServerConfig config,
@@ -69,6 +70,7 @@ public final class HttpApi {
     this.tfServing = new TfServingApi(values);
     this.v2 = new V2Api(values);
     this.homePage = new HomePage(registry);
+    this.auth = BearerAuth.create(config.auth());
   }
 
   /** An unstarted server with every route; the caller starts and stops it. */
@@ -82,6 +84,8 @@ public final class HttpApi {
           c.router.ignoreTrailingSlashes = true;
 
           c.routes.before(this::begin);
+          c.routes.before(auth::check); // 401 unless a valid token, when API_TOKENS is set
+          c.events.serverStopped(auth::close);
           c.routes.after(this::end);
 
           c.routes.get("/", ctx -> ctx.html(homePage.render()));
