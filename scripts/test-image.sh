@@ -5,6 +5,8 @@
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=scripts/lib/aot.sh
+source "$REPO_ROOT/scripts/lib/aot.sh"
 
 usage() {
   cat <<'USAGE'
@@ -12,9 +14,11 @@ Usage: scripts/test-image.sh [--no-run]
 
 Builds both image variants with Jib into a throwaway docker-registry on 127.0.0.1 (on top of a
 local stand-in base image, scripts/build-base-image.sh, since public registries may be out of
-reach), inspects them with skopeo (user, entrypoint and JVM flags, port, env, labels, tags,
-layers and what is in them), then runs the demo-model variant under podman with a read-only
-root and checks readiness, predict, the in-image health check, heap sizing and shutdown.
+reach), with the JVM AOT cache recorded by a training run of the image itself (scripts/lib/aot.sh,
+the same step a deploy runs), inspects them with skopeo (user, entrypoint and JVM flags, port,
+env, labels, tags, layers and what is in them), then runs the demo-model variant under podman
+with a read-only root and checks readiness, that the JVM used the AOT cache, predict, the
+in-image health check, heap sizing and shutdown, and that a mismatched cache still starts.
 
   --no-run     inspect only; do not start the image
   -h, --help   this text
@@ -88,6 +92,44 @@ base_digest="$(timeout 600 "$REPO_ROOT/scripts/build-base-image.sh" \
 base_ref="$registry/ml-serve-base@$base_digest"
 stage "base image $base_ref"
 
+# --- podman (the AOT training run and the run checks), kept inside the build folder: storage, a
+# containers.conf with ulimits podman accepts here, and the loopback registry marked insecure ---
+pod="$work/podman"
+mkdir -p "$pod"
+cat >"$pod/containers.conf" <<'EOF'
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+
+[engine]
+# No systemd in build containers (CI runs this in a privileged Debian container).
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+EOF
+cat >"$pod/storage.conf" <<EOF
+[storage]
+driver = "overlay"
+graphroot = "$pod/storage"
+runroot = "$pod/run"
+EOF
+cat >"$pod/registries.conf" <<EOF
+unqualified-search-registries = []
+[[registry]]
+location = "$registry"
+insecure = true
+EOF
+export CONTAINERS_CONF="$pod/containers.conf" CONTAINERS_STORAGE_CONF="$pod/storage.conf" \
+  CONTAINERS_REGISTRIES_CONF="$pod/registries.conf"
+podman_ok=false
+podman_reason=""
+if ! command -v podman >/dev/null 2>&1; then
+  podman_reason="podman not installed: apt-get install -y podman uidmap slirp4netns fuse-overlayfs"
+elif ! podman info >"$logs/podman-info.log" 2>&1; then
+  podman_reason="podman cannot run here: $(tail -n 1 "$logs/podman-info.log")"
+else
+  podman_ok=true
+fi
+[[ "$podman_ok" == true || "${CI:-}" != "true" ]] || die "$podman_reason (CI=true: the image test must run the image)"
+
 # --- Jib builds: the default (S3) image and the demo-model variant ---
 commit="$(git -C "$REPO_ROOT" rev-parse --verify -q HEAD 2>/dev/null)" || commit="$(printf '%040d' 0)"
 repo="$registry/ml-serve-ecs"
@@ -97,8 +139,10 @@ mvn_args=(-B -pl app
   "-Dimage.source=$source_url"
   -Djib.allowInsecureRegistries=true "-Djib.baseImageCache=$work/jib-base-cache" -Djib.console=plain)
 [[ -z "${MAVEN_REPO_LOCAL:-}" ]] || mvn_args+=("-Dmaven.repo.local=$MAVEN_REPO_LOCAL")
-goals=(jib:build)
-[[ "${IMAGE_TEST_PACKAGED:-}" == "true" ]] || goals=(package -DskipTests jib:build)
+if [[ "${IMAGE_TEST_PACKAGED:-}" != "true" ]]; then
+  (cd "$REPO_ROOT" && timeout 900 ./mvnw "${mvn_args[@]}" package -DskipTests) >"$logs/package.log" 2>&1 ||
+    die "mvn package failed; see $logs/package.log"
+fi
 
 jib_build() { # jib_build LOGNAME EXTRA-ARGS...
   local name="$1"
@@ -108,13 +152,23 @@ jib_build() { # jib_build LOGNAME EXTRA-ARGS...
     die "Jib build '$name' failed; full log: $logs/$name.log"
   fi
 }
-jib_build jib-default "${goals[@]}"
+# The AOT cache: required wherever podman runs (always on CI); without podman the images are
+# built and inspected without one.
+aot_built=false
+if [[ "$podman_ok" == true ]]; then
+  AOT_CACHE=required AOT_TRAINING_SECONDS="${AOT_TRAINING_SECONDS:-10}" aot_prepare "$work/aot-cache" "${mvn_args[@]}"
+  aot_built=true
+  stage "AOT cache recorded ($(du -m "$work/aot-cache/app.aot" | cut -f1) MiB)"
+else
+  printf 'SKIP: AOT cache (%s)\n' "$podman_reason"
+fi
+jib_build jib-default jib:build "${AOT_MAVEN_ARGS[@]}"
 stage "built $repo:$commit"
 
 demo_model="$REPO_ROOT/models/imdb-sentiment/1/saved_model.pb"
 demo_built=false
 if [[ -f "$demo_model" ]]; then
-  jib_build jib-demo jib:build -Pdemo-model-image
+  jib_build jib-demo jib:build -Pdemo-model-image "${AOT_MAVEN_ARGS[@]}"
   demo_built=true
   stage "built $repo:$commit-demo"
 else
@@ -168,8 +222,11 @@ inspect_image() { # inspect_image TAG VARIANT
   jq -r --slurpfile names "$dir/names.json" \
     '[.layers | to_entries[] | $names[0][.key] + {digest: .value.digest, size: .value.size}]' "$m" >"$dir/layers.json"
   check "$variant: every layer has a history entry" json_is "$dir/layers.json" 'all(.[]; .name != null)'
-  local expected='["dependencies","resources","classes","jvm arg files","tensorflow natives"]'
-  [[ "$variant" != demo ]] || expected='["dependencies","resources","classes","jvm arg files","tensorflow natives","demo model"]'
+  # Jib's packaged mode puts app.jar in a layer it calls "extra files".
+  local expected='["dependencies","extra files","jvm arg files","tensorflow natives"'
+  [[ "$variant" != demo ]] || expected+=',"demo model"'
+  [[ "$aot_built" != true ]] || expected+=',"aot cache"'
+  expected+=']'
   check "$variant: Jib layers $(jq -c . <<<"$expected")" json_is "$dir/layers.json" \
     "[.[] | select(.jib) | .name] == $expected"
 
@@ -180,15 +237,21 @@ inspect_image() { # inspect_image TAG VARIANT
     curl -fsS "http://$registry/v2/ml-serve-ecs/blobs/$digest" | tar --warning=no-unknown-keyword -tzf - | sed 's#^\./##; s#^/##'
   }
   list_layer dependencies >"$dir/dependencies.txt"
-  list_layer classes >"$dir/classes.txt"
+  list_layer "extra files" >"$dir/jar.txt"
   list_layer "tensorflow natives" >"$dir/natives.txt"
   check "$variant: TF natives unpacked in /app/native" grep -qx 'app/native/libtensorflow_cc.so.2' "$dir/natives.txt"
   check "$variant: all three TF .so files present, with TF's LICENSE" bash -c \
     "[[ \$(grep -c '^app/native/lib.*\.so' '$dir/natives.txt') -eq 3 ]] && grep -qx 'app/native/LICENSE' '$dir/natives.txt'"
   check "$variant: native jar kept out of /app/libs" bash -c "! grep -q 'tensorflow-core-native-.*-linux-x86_64.*\.jar' '$dir/dependencies.txt'"
   check "$variant: TF API jars in /app/libs" grep -q '^app/libs/tensorflow-core-api-' "$dir/dependencies.txt"
-  check "$variant: Main and HealthCheck classes" bash -c \
-    "grep -qx 'app/classes/dev/mlserve/Main.class' '$dir/classes.txt' && grep -qx 'app/classes/dev/mlserve/HealthCheck.class' '$dir/classes.txt'"
+  check "$variant: the app is one jar, /app/classpath/app.jar (a fixed classpath of jars for the AOT cache)" \
+    grep -qx 'app/classpath/app.jar' "$dir/jar.txt"
+  if [[ "$aot_built" == true ]]; then
+    check "$variant: entrypoint uses the AOT cache (-XX:AOTCache=/app/aot/app.aot)" json_is "$c" \
+      '.config.Entrypoint | index(["-XX:AOTCache=/app/aot/app.aot"]) != null'
+    list_layer "aot cache" >"$dir/aot.txt"
+    check "$variant: AOT cache layer holds /app/aot/app.aot only" bash -c "[[ \"\$(cat '$dir/aot.txt' | grep -v '/$')\" == app/aot/app.aot ]]"
+  fi
   if [[ "$variant" == demo ]]; then
     list_layer "demo model" >"$dir/model.txt"
     check "demo: model baked in at /app/models/imdb-sentiment/1" grep -qx 'app/models/imdb-sentiment/1/saved_model.pb' "$dir/model.txt"
@@ -215,47 +278,12 @@ if [[ "$demo_built" != true ]]; then
   summary image
   exit
 fi
-if ! command -v podman >/dev/null 2>&1; then
-  printf 'SKIP: running the image (podman not installed: apt-get install -y podman uidmap slirp4netns fuse-overlayfs)\n'
-  [[ "${CI:-}" != "true" ]] || fail "podman missing on CI"
+if [[ "$podman_ok" != true ]]; then
+  printf 'SKIP: running the image (%s)\n' "$podman_reason"
   summary image
   exit
 fi
 
-# podman, kept inside the build folder: storage, a containers.conf with ulimits podman accepts here,
-# and the loopback registry marked insecure.
-pod="$work/podman"
-mkdir -p "$pod"
-cat >"$pod/containers.conf" <<'EOF'
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-
-[engine]
-# No systemd in build containers (CI runs this in a privileged Debian container).
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-EOF
-cat >"$pod/storage.conf" <<EOF
-[storage]
-driver = "overlay"
-graphroot = "$pod/storage"
-runroot = "$pod/run"
-EOF
-cat >"$pod/registries.conf" <<EOF
-unqualified-search-registries = []
-[[registry]]
-location = "$registry"
-insecure = true
-EOF
-export CONTAINERS_CONF="$pod/containers.conf" CONTAINERS_STORAGE_CONF="$pod/storage.conf" \
-  CONTAINERS_REGISTRIES_CONF="$pod/registries.conf"
-
-if ! podman info >"$logs/podman-info.log" 2>&1; then
-  printf 'SKIP: running the image (podman cannot run here: %s)\n' "$(tail -n 1 "$logs/podman-info.log")"
-  [[ "${CI:-}" != "true" ]] || fail "podman unusable on CI"
-  summary image
-  exit
-fi
 # Leftovers of an interrupted run.
 podman ps -a --format '{{.Names}}' | grep '^mlserve-image-test-' | xargs -r podman rm -f -t 0 >/dev/null 2>&1 || true
 
@@ -277,9 +305,13 @@ if podman info --format '{{.Host.CgroupControllers}}' | grep -qw memory; then
   memory_limited=true
 fi
 # --read-only without podman's default tmpfs mounts: like Fargate with readonlyRootFilesystem,
-# nothing in the image may need a writable path. -XshowSettings:vm prints the heap the JVM chose.
+# nothing in the image may need a writable path. -XshowSettings:vm prints the heap the JVM chose;
+# -XX:AOTMode=on makes the JVM refuse to start unless it can use the image's AOT cache, and
+# -Xlog:aot says so in the log.
+java_options=-XshowSettings:vm
+[[ "$aot_built" != true ]] || java_options+=" -XX:AOTMode=on -Xlog:aot=info"
 run_args=(-d --name "$container" --read-only --read-only-tmpfs=false
-  -e JDK_JAVA_OPTIONS=-XshowSettings:vm -p "127.0.0.1:$host_port:8080")
+  -e "JDK_JAVA_OPTIONS=$java_options" -p "127.0.0.1:$host_port:8080")
 launched=$SECONDS
 if ! podman run "${run_args[@]}" "${memory_args[@]}" "$local_name" >/dev/null 2>"$logs/podman-run.log"; then
   # Nested or rootless cgroups may refuse a memory limit: run without it, skip the heap check.
@@ -293,16 +325,18 @@ if ! podman run "${run_args[@]}" "${memory_args[@]}" "$local_name" >/dev/null 2>
 fi
 base_url="http://127.0.0.1:$host_port"
 
+# ready_within SECONDS: polls $base_url until ready; fails early when $container stops.
+ready_within() {
+  local deadline=$((SECONDS + $1))
+  while ((SECONDS < deadline)); do
+    curl -fsS -o /dev/null --max-time 2 "$base_url/v2/health/ready" 2>/dev/null && return 0
+    [[ "$(podman inspect -f '{{.State.Running}}' "$container" 2>/dev/null)" == true ]] || return 1
+    sleep 0.5
+  done
+  return 1
+}
 ready=false
-deadline=$((SECONDS + 120))
-while ((SECONDS < deadline)); do
-  if curl -fsS -o /dev/null --max-time 2 "$base_url/v2/health/ready" 2>/dev/null; then
-    ready=true
-    break
-  fi
-  [[ "$(podman inspect -f '{{.State.Running}}' "$container" 2>/dev/null)" == true ]] || break
-  sleep 0.5
-done
+if ready_within 120; then ready=true; fi
 podman logs "$container" >"$logs/container.log" 2>&1 || true
 if [[ "$ready" == true ]]; then
   pass "demo: ready in $((SECONDS - launched)) s under --read-only (GET /v2/health/ready)"
@@ -312,6 +346,11 @@ else
   exit
 fi
 
+if [[ "$aot_built" == true ]]; then
+  check "demo: the JVM used the AOT cache (started with -XX:AOTMode=on; log: Opened AOT cache, full module graph)" \
+    bash -c "grep -q 'Opened AOT cache /app/aot/app.aot' '$logs/container.log' &&
+      grep -q 'full module graph: enabled' '$logs/container.log'"
+fi
 check "demo: process runs as uid 65532" bash -c \
   "[[ \"\$(podman top '$container' huser user | tail -n +2 | awk '{print \$2}' | sort -u)\" == 65532 ]]"
 
@@ -323,7 +362,7 @@ else
 fi
 sed 's/^/    /' "$logs/smoke.log"
 check "demo: HealthCheck class inside the image (ECS health check)" \
-  podman exec -e JDK_JAVA_OPTIONS= "$container" java -cp /app/classes dev.mlserve.HealthCheck \
+  podman exec -e JDK_JAVA_OPTIONS= "$container" java -cp /app/classpath/app.jar dev.mlserve.HealthCheck \
   http://127.0.0.1:8080/v2/health/live
 
 podman logs "$container" >"$logs/container.log" 2>&1 || true
@@ -352,5 +391,42 @@ podman logs "$container" >"$logs/container.log" 2>&1 || true
 podman rm -f "$container" >/dev/null 2>&1 || true
 container=""
 stage "ran the image"
+
+# --- a mismatched AOT cache: the JVM logs it and starts without ---
+# A cache recorded by the image's own JVM under other JVM options (no --enable-native-access, no
+# classpath), mounted over the image's own; AOTMode stays at its default (auto).
+if [[ "$aot_built" == true ]]; then
+  mismatch="$work/aot-mismatch"
+  rm -rf "$mismatch"
+  mkdir -p "$mismatch"
+  chmod 0777 "$mismatch"
+  if ! podman run --rm --read-only --read-only-tmpfs=false -v "$mismatch:/aot/out" --entrypoint java \
+    "$local_name" -XX:AOTCacheOutput=/aot/out/app.aot -version >"$logs/aot-mismatch-record.log" 2>&1; then
+    fail "demo: record a mismatched AOT cache" "$(tail -n 5 "$logs/aot-mismatch-record.log")"
+  fi
+  host_port="$(free_port)"
+  container="mlserve-image-test-mismatch-$$"
+  launched=$SECONDS
+  podman run -d --name "$container" --read-only --read-only-tmpfs=false \
+    -v "$mismatch/app.aot:/app/aot/app.aot:ro" -p "127.0.0.1:$host_port:8080" "$local_name" \
+    >/dev/null 2>"$logs/podman-run.log" || die "podman run failed: $(cat "$logs/podman-run.log")"
+  base_url="http://127.0.0.1:$host_port"
+  ready=false
+  if ready_within 120; then ready=true; fi
+  podman logs "$container" >"$logs/container-mismatch.log" 2>&1 || true
+  if [[ "$ready" == true ]]; then
+    pass "demo: starts with a mismatched AOT cache (ready in $((SECONDS - launched)) s)"
+  else
+    fail "demo: starts with a mismatched AOT cache" "$(tail -n 15 "$logs/container-mismatch.log")"
+  fi
+  check "demo: the JVM logged the mismatched AOT cache" \
+    grep -q 'An error has occurred while processing the AOT cache' "$logs/container-mismatch.log"
+  check "demo: predicts the golden score with a mismatched AOT cache" bash -c \
+    "curl -fsS --max-time 10 '$base_url/v1/models/imdb-sentiment:predict' -d '{\"instances\": [\"great movie\"]}' |
+     jq -e '.predictions[0][0] | . > 0.61933 and . < 0.61943' >/dev/null"
+  podman rm -f -t 5 "$container" >/dev/null 2>&1 || true
+  container=""
+  stage "ran the image with a mismatched AOT cache"
+fi
 
 summary image

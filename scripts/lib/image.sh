@@ -1,5 +1,7 @@
 # shellcheck shell=bash
 # Builds the service image with Jib and pushes it to ECR. Source after common.sh.
+# shellcheck source=scripts/lib/aot.sh
+source "$REPO_ROOT/scripts/lib/aot.sh"
 
 # ecr_login REPOSITORY_URL: writes a private Docker config with a fresh ECR token and exports
 # DOCKER_CONFIG, which Jib reads (no Docker daemon or CLI involved). The token lives 12 hours;
@@ -22,7 +24,8 @@ ecr_login() {
 
 # jib_push REPOSITORY_URL COMMIT DIGEST_FILE [MAVEN_ARGS...]: builds and pushes
 # REPOSITORY_URL:COMMIT (REPOSITORY_URL:COMMIT-demo with -Pdemo-model-image), writing the image
-# digest (sha256:...) to DIGEST_FILE.
+# digest (sha256:...) to DIGEST_FILE. The image carries a JVM AOT cache recorded by a training run
+# of itself when podman or docker can run it (scripts/lib/aot.sh: AOT_CACHE=auto|required|off).
 jib_push() {
   local repository="$1" commit="$2" digest_file="$3"
   shift 3
@@ -32,8 +35,11 @@ jib_push() {
     source_url="${source_url:-https://github.com/unknown/ml-serve-ecs}"
   fi
   mkdir -p "$(dirname "$digest_file")"
-  (cd "$REPO_ROOT" && ./mvnw -B -pl app -am package jib:build -DskipTests -DskipImageTest \
+  (cd "$REPO_ROOT" && ./mvnw -B -pl app -am package -DskipTests -DskipImageTest)
+  # The JVM AOT cache, recorded by running this very image (scripts/lib/aot.sh; AOT_CACHE=off skips it).
+  aot_prepare "$REPO_ROOT/build/aot-cache" -Djib.console=plain "-Dgit.commit=$commit" "-Dimage.source=$source_url" "$@"
+  (cd "$REPO_ROOT" && ./mvnw -B -pl app jib:build \
     -Djib.console=plain "-Dimage.repository=$repository" "-Dgit.commit=$commit" \
-    "-Dimage.source=$source_url" "-Djib.outputPaths.digest=$digest_file" "$@")
+    "-Dimage.source=$source_url" "-Djib.outputPaths.digest=$digest_file" "$@" "${AOT_MAVEN_ARGS[@]}")
   [[ -s "$digest_file" ]] || die "Jib wrote no digest to $digest_file"
 }

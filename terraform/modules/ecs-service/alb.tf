@@ -43,6 +43,9 @@ resource "aws_lb_target_group" "this" {
   # requests while in-flight ones finish.
   deregistration_delay = var.shutdown_timeout_seconds
 
+  # Ramps a new task's traffic share when its JIT is still cold (images without the AOT cache).
+  slow_start = var.slow_start_seconds
+
   health_check {
     enabled             = true
     path                = var.readiness_path

@@ -209,7 +209,7 @@ variable "readonly_root_filesystem" {
 variable "health_check_command" {
   description = "Container health check command. The image has no curl, so the default runs the image's tiny Java probe against the liveness endpoint."
   type        = list(string)
-  default     = ["CMD", "java", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xmx24m", "-cp", "/app/classes", "dev.mlserve.HealthCheck", "http://127.0.0.1:8080/v2/health/live"]
+  default     = ["CMD", "java", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xmx24m", "-cp", "/app/classpath/app.jar", "dev.mlserve.HealthCheck", "http://127.0.0.1:8080/v2/health/live"]
 
   validation {
     condition     = length(var.health_check_command) >= 2 && contains(["CMD", "CMD-SHELL"], var.health_check_command[0])
@@ -218,9 +218,9 @@ variable "health_check_command" {
 }
 
 variable "health_check_start_period" {
-  description = "Seconds the container health check ignores failures after start (JVM start, model download and warm-up)."
+  description = "Seconds the container health check ignores failures after start (JVM start, model download and warm-up). The image with its AOT cache is ready in a few seconds (docs/BENCHMARKS.md); raise it for large models from S3."
   type        = number
-  default     = 60
+  default     = 30
 
   validation {
     condition     = var.health_check_start_period >= 0 && var.health_check_start_period <= 300
@@ -416,9 +416,9 @@ variable "scale_out_cooldown" {
 }
 
 variable "health_check_grace_period_seconds" {
-  description = "Seconds ECS ignores load balancer health checks after a task starts (model download and warm-up)."
+  description = "Seconds ECS ignores load balancer health checks after a task starts (model download and warm-up). The image with its AOT cache is ready in a few seconds (docs/BENCHMARKS.md); raise it for large models from S3."
   type        = number
-  default     = 120
+  default     = 45
 }
 
 variable "ci_deploys" {
@@ -471,9 +471,25 @@ variable "readiness_path" {
 }
 
 variable "health_check_interval" {
-  description = "Seconds between load balancer health checks."
+  description = "Seconds between load balancer health checks. With healthy_threshold 2, a ready task takes traffic 5-10 s after it turns ready (30 s at the old 15 s interval)."
   type        = number
-  default     = 15
+  default     = 5
+
+  validation {
+    condition     = var.health_check_interval >= 5 && var.health_check_interval <= 300
+    error_message = "health_check_interval must be 5-300 seconds (the ALB's range)."
+  }
+}
+
+variable "slow_start_seconds" {
+  description = "Target group slow start: a new task's share of requests ramps up linearly over this many seconds (30-900), or 0 for full share at once. The image with its AOT cache serves at full speed right after ready; set 30-60 for an image built without the cache (AOT_CACHE=off), whose JIT needs ~40 s."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.slow_start_seconds == 0 || (var.slow_start_seconds >= 30 && var.slow_start_seconds <= 900)
+    error_message = "slow_start_seconds must be 0 or 30-900 (the ALB's range)."
+  }
 }
 
 variable "healthy_threshold" {

@@ -173,9 +173,21 @@ run "defaults_are_safe" {
   assert {
     condition = (
       jsondecode(aws_ecs_task_definition.this.container_definitions)[0].healthCheck.command[0] == "CMD" &&
-      jsondecode(aws_ecs_task_definition.this.container_definitions)[0].healthCheck.startPeriod == 60
+      jsondecode(aws_ecs_task_definition.this.container_definitions)[0].healthCheck.startPeriod == 30 &&
+      contains(jsondecode(aws_ecs_task_definition.this.container_definitions)[0].healthCheck.command, "/app/classpath/app.jar")
     )
-    error_message = "The container needs the JDK health check with a 60 s start period."
+    error_message = "The container needs the JDK health check (the app jar on its classpath) with a 30 s start period."
+  }
+
+  # --- start timing (the image with its AOT cache is ready in seconds) -------------
+  assert {
+    condition = (
+      aws_ecs_service.ci_deployed[0].health_check_grace_period_seconds == 45 &&
+      one(aws_lb_target_group.this.health_check).interval == 5 &&
+      one(aws_lb_target_group.this.health_check).healthy_threshold == 2 &&
+      tonumber(aws_lb_target_group.this.slow_start) == 0
+    )
+    error_message = "A ready task must take traffic within ~10 s (5 s checks, 2 passes, 45 s grace, no slow start by default)."
   }
 
   assert {
@@ -337,6 +349,29 @@ run "rejects_a_drain_time_beyond_fargate_stop_timeout" {
   }
 
   expect_failures = [var.shutdown_timeout_seconds]
+}
+
+run "slow_start_for_an_image_without_aot_cache" {
+  command = plan
+
+  variables {
+    slow_start_seconds = 60
+  }
+
+  assert {
+    condition     = tonumber(aws_lb_target_group.this.slow_start) == 60
+    error_message = "slow_start_seconds must reach the target group."
+  }
+}
+
+run "rejects_a_slow_start_the_alb_refuses" {
+  command = plan
+
+  variables {
+    slow_start_seconds = 10
+  }
+
+  expect_failures = [var.slow_start_seconds]
 }
 
 run "private_subnets_and_limited_egress" {

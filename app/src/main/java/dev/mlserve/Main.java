@@ -2,9 +2,11 @@ package dev.mlserve;
 
 import dev.mlserve.config.ConfigException;
 import dev.mlserve.config.ServerConfig;
+import dev.mlserve.warmup.AotTrainingCommand;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.function.Function;
+import picocli.CommandLine;
 
 /**
  * The image's one entry point. Without arguments it reads the configuration from the environment,
@@ -21,7 +23,11 @@ public final class Main {
    * name and returns the process exit code.
    */
   private static final Map<String, Function<String[], Integer>> COMMANDS =
-      Map.of("release", dev.mlserve.release.ReleaseCommand::run);
+      Map.of(
+          "release",
+          dev.mlserve.release.ReleaseCommand::run,
+          "aot-training",
+          args -> new CommandLine(new AotTrainingCommand()).execute(args));
 
   public static void main(String[] args) {
     if (args.length > 0 && !args[0].equals("serve")) {
