@@ -51,8 +51,9 @@ public final class ModelSync implements AutoCloseable {
 
   /**
    * @param threads TensorFlow thread pools for every version loaded
-   * @param onSettings told a model's settings before its versions are synced, on every poll (the
-   *     prediction path resolves its policy from them)
+   * @param onSettings told a model's settings when they change, once the versions they name are
+   *     loaded and before versions they no longer want are unloaded (the prediction path resolves
+   *     its policy from them, so traffic never routes to a version still loading)
    */
   public ModelSync(
       ModelSource source,
@@ -69,7 +70,7 @@ public final class ModelSync implements AutoCloseable {
     this.onSettings = onSettings;
   }
 
-  /** The settings last read for {@code model} (none before its first poll). */
+  /** The settings last applied for {@code model} (none before its first poll). */
   public ModelSettings settings(String model) {
     return settings.getOrDefault(model, ModelSettings.none());
   }
@@ -108,9 +109,7 @@ public final class ModelSync implements AutoCloseable {
 
   private void syncModel(String model) throws IOException {
     ModelSettings settings = readSettings(model);
-    if (!settings.equals(this.settings.put(model, settings))) {
-      onSettings.accept(model, settings);
-    }
+    boolean changed = !settings.equals(this.settings.get(model));
     SortedSet<Long> available = source.versions(model);
     VersionPolicy policy = settings.versionPolicy().orElse(defaultPolicy);
     Set<Long> wanted = new TreeSet<>(policy.select(available));
@@ -127,6 +126,11 @@ public final class ModelSync implements AutoCloseable {
       if (!live.contains(v) && dueForAttempt(model, v)) {
         load(model, v);
       }
+    }
+    if (changed) {
+      // After the loads: a canary's weight never points at a version that is still loading.
+      this.settings.put(model, settings);
+      onSettings.accept(model, settings);
     }
     Set<Long> nowLive = new HashSet<>(registry.liveVersions(model));
     boolean aWantedVersionIsLive = wanted.stream().anyMatch(nowLive::contains);

@@ -68,6 +68,31 @@ class LocalHotReloadTest {
   }
 
   @Test
+  void aCanaryOnANewVersionGetsTrafficOnlyOnceThatVersionIsLoaded() throws Exception {
+    TestSupport.SteadyTraffic traffic =
+        new TestSupport.SteadyTraffic(app, PREDICT, "{\"instances\": [\"steady traffic\"]}");
+    Thread.sleep(300);
+    // The version and the settings that send all traffic to it arrive in the same poll: while
+    // version 2 loads and warms up, requests must keep going to version 1, not to a variant
+    // whose version is not there yet (which would answer 404/503).
+    publish(2);
+    Files.writeString(
+        store.resolve("imdb-sentiment").resolve("serving.json"),
+        """
+        {"variants": [{"name": "stable", "version": 1, "weight": 0},
+                      {"name": "canary", "version": 2, "weight": 100}]}
+        """);
+    assertThat(app.refresh()).isTrue();
+    Thread.sleep(300);
+    traffic.close();
+    assertThat(traffic.statuses).isNotEmpty().allSatisfy(s -> assertThat(s).isEqualTo(200));
+    assertThat(traffic.versions).contains("1", "2");
+    assertThat(traffic.versions.get(traffic.versions.size() - 1)).isEqualTo("2");
+    assertThat(post(app, PREDICT, "{\"instances\": [\"x\"]}").header("X-Variant"))
+        .isEqualTo("canary");
+  }
+
+  @Test
   void aBrokenVersionIsRefusedAndTheOldOneKeepsServing() throws Exception {
     Path broken = store.resolve(".staging-3");
     Files.createDirectories(broken.resolve("variables"));
