@@ -70,6 +70,12 @@ module "service" {
   container_insights = var.container_insights
   log_retention_days = var.log_retention_days
 
+  # Prometheus metrics: ADOT sidecar -> Amazon Managed Service for Prometheus.
+  metrics_sidecar = {
+    config        = module.prometheus.adot_config
+    workspace_arn = module.prometheus.workspace_arn
+  }
+
   tags = local.tags
 }
 
@@ -105,4 +111,39 @@ module "ci_access" {
   log_retention_days = var.log_retention_days
 
   tags = local.tags
+}
+
+# Amazon Managed Service for Prometheus: the workspace the sidecar writes to,
+# alert rules, alertmanager -> the alarm topic, optional Managed Grafana.
+module "prometheus" {
+  source = "../../modules/prometheus"
+
+  name                = local.name
+  alarm_sns_topic_arn = module.monitoring.sns_topic_arn
+  alert_manager       = var.amp_alert_manager
+  scrape_port         = 8080
+  grafana             = { enabled = var.grafana_enabled }
+  tags                = local.tags
+}
+
+# The hourly drift report of each model's captured predictions.
+module "drift_report" {
+  source = "../../modules/drift-report"
+
+  name               = local.name
+  models             = var.drift_models
+  image              = "${module.ecr.repository_url}:${var.image_tag}"
+  cluster_arn        = module.service.cluster_arn
+  execution_role_arn = module.service.execution_role_arn
+  log_group_name     = module.service.log_group_name
+  subnet_ids         = module.network.public_subnet_ids
+  security_group_ids = [module.service.tasks_security_group_id]
+  assign_public_ip   = var.assign_public_ip
+  bucket_name        = module.model_store.bucket_name
+  bucket_arn         = module.model_store.bucket_arn
+  bucket_kms_key_arn = module.model_store.kms_key_arn
+  models_prefix      = module.model_store.models_prefix
+  capture_prefix     = module.model_store.capture_prefix
+  sns_topic_arn      = module.monitoring.sns_topic_arn
+  tags               = local.tags
 }

@@ -37,3 +37,8 @@ output "grafana_endpoint" {
   description = "URL of the Amazon Managed Grafana workspace, or null when it is off."
   value       = local.grafana ? aws_grafana_workspace.this[0].endpoint : null
 }
+
+output "alertmanager_definition" {
+  description = "The workspace's alertmanager definition (null when alert_manager is off)."
+  value       = var.alert_manager ? aws_prometheus_alert_manager_definition.this[0].definition : null
+}
