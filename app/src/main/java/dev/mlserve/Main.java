@@ -2,9 +2,11 @@ package dev.mlserve;
 
 import dev.mlserve.config.ConfigException;
 import dev.mlserve.config.ServerConfig;
+import dev.mlserve.drift.DriftCommand;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.function.Function;
+import picocli.CommandLine;
 
 /**
  * The image's one entry point. Without arguments it reads the configuration from the environment,
@@ -20,7 +22,8 @@ public final class Main {
    * Jobs that share the image, by the name that selects them. Each takes the arguments after its
    * name and returns the process exit code.
    */
-  private static final Map<String, Function<String[], Integer>> COMMANDS = Map.of();
+  private static final Map<String, Function<String[], Integer>> COMMANDS =
+      Map.of("drift", args -> new CommandLine(new DriftCommand()).execute(args));
 
   public static void main(String[] args) {
     if (args.length > 0 && !args[0].equals("serve")) {

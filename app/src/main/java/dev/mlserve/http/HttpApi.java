@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlserve.config.ServerConfig;
 import dev.mlserve.errors.ServingException;
+import dev.mlserve.metrics.LiveStats;
 import dev.mlserve.metrics.ServingMetrics;
 import dev.mlserve.model.Identifiers;
 import dev.mlserve.model.ModelRegistry;
@@ -53,6 +54,7 @@ public final class HttpApi {
   private final TfServingApi tfServing;
   private final V2Api v2;
   private final HomePage homePage;
+  private final LiveView live;
 
   public HttpApi(
       ServerConfig config,
@@ -69,6 +71,7 @@ public final class HttpApi {
     this.tfServing = new TfServingApi(values);
     this.v2 = new V2Api(values);
     this.homePage = new HomePage(registry);
+    this.live = new LiveView(registry, new LiveStats(metrics));
   }
 
   /** An unstarted server with every route; the caller starts and stops it. */
@@ -85,6 +88,7 @@ public final class HttpApi {
           c.routes.after(this::end);
 
           c.routes.get("/", ctx -> ctx.html(homePage.render()));
+          c.routes.get("/ui/live.json", ctx -> json(ctx, 200, live::write));
           c.routes.get("/metrics", this::metrics);
 
           // TensorFlow Serving REST API
