@@ -104,6 +104,11 @@ resource "aws_ecs_task_definition" "this" {
     cpu_architecture        = "X86_64"
   }
 
+  # The job downloads each version's baseline (with its model) into /tmp; the root stays read-only.
+  volume {
+    name = "tmp"
+  }
+
   container_definitions = jsonencode([{
     name                   = "drift"
     image                  = var.image
@@ -111,6 +116,7 @@ resource "aws_ecs_task_definition" "this" {
     command                = ["drift", "--model", each.key, "--window", var.window]
     environment            = [for k in sort(keys(local.environment)) : { name = k, value = local.environment[k] }]
     readonlyRootFilesystem = true
+    mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
     logConfiguration = {
       logDriver = "awslogs"
       options = {

@@ -39,6 +39,15 @@ run "one_scheduled_task_per_model" {
 
   assert {
     condition = (
+      jsondecode(aws_ecs_task_definition.this["spam"].container_definitions)[0].readonlyRootFilesystem == true &&
+      jsondecode(aws_ecs_task_definition.this["spam"].container_definitions)[0].mountPoints == [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }] &&
+      one(aws_ecs_task_definition.this["spam"].volume).name == "tmp"
+    )
+    error_message = "The root file system is read-only; baselines download into a task volume at /tmp."
+  }
+
+  assert {
+    condition = (
       { for e in jsondecode(aws_ecs_task_definition.this["spam"].container_definitions)[0].environment : e.name => e.value } == {
         AWS_REGION          = "eu-west-1"
         CAPTURE_S3_URI      = "s3://mlserve-models/capture"
