@@ -95,6 +95,26 @@ output "execution_role_arn" {
   value       = module.service.execution_role_arn
 }
 
+output "alb_access_logs_bucket" {
+  description = "Bucket of the load balancer's access logs; null when they are off."
+  value       = module.service.alb_access_logs_bucket
+}
+
+output "vpc_flow_log_group" {
+  description = "CloudWatch log group of the VPC flow logs; null when they are off."
+  value       = module.network.flow_log_group_name
+}
+
+output "release_role_arn" {
+  description = "Role the release workflow assumes (repository variable RELEASE_ROLE_ARN)."
+  value       = module.release_access.role_arn
+}
+
+output "release_topic_arn" {
+  description = "SNS topic with one message per release decision (RELEASE_SNS_TOPIC_ARN)."
+  value       = module.release_access.topic_arn
+}
+
 output "prometheus_workspace_id" {
   description = "Amazon Managed Service for Prometheus workspace the sidecar writes to."
   value       = module.prometheus.workspace_id

@@ -23,7 +23,11 @@ public final class Main {
    * name and returns the process exit code.
    */
   private static final Map<String, Function<String[], Integer>> COMMANDS =
-      Map.of("drift", args -> new CommandLine(new DriftCommand()).execute(args));
+      Map.of(
+          "release",
+          dev.mlserve.release.ReleaseCommand::run,
+          "drift",
+          args -> new CommandLine(new DriftCommand()).execute(args));
 
   public static void main(String[] args) {
     if (args.length > 0 && !args[0].equals("serve")) {

@@ -54,6 +54,7 @@ public final class HttpApi {
   private final TfServingApi tfServing;
   private final V2Api v2;
   private final HomePage homePage;
+  private final BearerAuth auth;
   private final LiveView live;
 
   public HttpApi(
@@ -71,6 +72,7 @@ public final class HttpApi {
     this.tfServing = new TfServingApi(values);
     this.v2 = new V2Api(values);
     this.homePage = new HomePage(registry);
+    this.auth = BearerAuth.create(config.auth());
     this.live = new LiveView(registry, new LiveStats(metrics));
   }
 
@@ -85,6 +87,8 @@ public final class HttpApi {
           c.router.ignoreTrailingSlashes = true;
 
           c.routes.before(this::begin);
+          c.routes.before(auth::check); // 401 unless a valid token, when API_TOKENS is set
+          c.events.serverStopped(auth::close);
           c.routes.after(this::end);
 
           c.routes.get("/", ctx -> ctx.html(homePage.render()));

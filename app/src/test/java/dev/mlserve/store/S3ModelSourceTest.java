@@ -305,9 +305,12 @@ class S3ModelSourceTest {
     assertThatThrownBy(() -> source.materialize("alpha", 8))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("unsafe path");
-    try (Stream<Path> all = Files.walk(cacheDir.getParent())) {
+    // The cache's own tree, and the one folder above it an escape could reach (walking all of
+    // the shared /tmp raced with other processes' temp files).
+    try (Stream<Path> all = Files.walk(cacheDir)) {
       assertThat(all.filter(p -> p.getFileName().toString().equals("escaped.txt"))).isEmpty();
     }
+    assertThat(cacheDir.getParent().resolve("escaped.txt")).doesNotExist();
     assertThat(cacheDir.resolve("alpha")).doesNotExist();
   }
 
