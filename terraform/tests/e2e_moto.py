@@ -350,7 +350,7 @@ def check_hardening(aws, outputs: dict, svc: dict, container: dict) -> list[str]
     endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id or "vpc-none"]}])["VpcEndpoints"]
     found = {(e["ServiceName"].rsplit(".", 1)[-1] if e["VpcEndpointType"] == "Gateway"
               else e["ServiceName"].split(f"{REGION}.", 1)[-1], e["VpcEndpointType"]) for e in endpoints}
-    wanted = {("s3", "Gateway")} | {(n, "Interface") for n in ("ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager")}
+    wanted = {("s3", "Gateway")} | {(n, "Interface") for n in ("ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager", "aps-workspaces", "sns")}
     if found != wanted:
         problems.append(f"VPC endpoints {sorted(found)} != {sorted(wanted)}")
     tasks_sg = ec2.describe_security_groups(GroupIds=svc["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"])
