@@ -12,6 +12,7 @@ Runs the infrastructure test suites one after another and prints one summary lin
   scripts    scripts/test-scripts.sh    (shellcheck, --help, dry runs against moto)
   workflows  scripts/test-workflows.sh  (GitHub Actions and buildspec validation)
   training   scripts/test-training.sh   (smoke training run and export checks)
+  monitoring scripts/test-monitoring.sh (observe.sh on a real Prometheus, drift-report.sh)
 With SUITE names, runs only those. Each suite skips with a reason when a tool is missing on
 a developer machine and fails when CI=true.
 USAGE
@@ -25,7 +26,7 @@ fi
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 suites=("$@")
 if [[ ${#suites[@]} -eq 0 ]]; then
-  suites=(terraform scripts workflows training)
+  suites=(terraform scripts workflows training monitoring)
 fi
 
 passed=0

@@ -621,6 +621,9 @@ def main(argv=None) -> int:
         (extra / "model-card.json").write_text(json.dumps(card, indent=2) + "\n",
                                                encoding="utf-8")
         __import__("release_artifacts").write_eval_set(extra, test_texts, test_y)  # release gate
+        import baseline  # training/baseline.py: what the drift report compares traffic with
+        baseline.write_baseline(extra, test_texts, p_test, vectorize.get_vocabulary(),
+                                LOW_CONFIDENCE_BAND, THRESHOLD)
         if out.exists():
             log(f"replacing existing {out}")
             old = staging / "old"

@@ -64,6 +64,7 @@ EMULATOR_DRIFT = {
 SERVICES = [
     "applicationautoscaling", "cloudwatch", "codebuild", "ec2", "ecr", "ecs",
     "elbv2", "iam", "logs", "s3", "secretsmanager", "sns", "sts", "wafv2",
+    "amp", "scheduler",
 ]
 
 # What the hardening options create that moto stores but cannot exercise; checked here
@@ -78,6 +79,13 @@ NOT_EMULATED = [
     "configuration; the managed rule sets' behaviour is AWS's",
 ]
 TOKEN_SECRET = "ml-serve-ecs-dev/api-tokens"
+
+# What moto 5.2 cannot emulate of the stack, turned off in the e2e tfvars and
+# covered instead by `terraform test` on a mock provider (docs/MONITORING.md):
+# - aws_prometheus_alert_manager_definition: moto's AMP has workspaces and rule
+#   group namespaces, no alertmanager API (amp_alert_manager = false);
+# - aws_grafana_workspace: no Managed Grafana in moto (off by default anyway).
+# Nothing here runs: no scrape, remote write, rule evaluation or schedule fires.
 
 RESULTS: list[tuple[bool, str]] = []
 
@@ -220,6 +228,7 @@ def write_tfvars(stack: Path, image_tag: str, token_secret_arn: str) -> None:
         "private_networking": True,
         "waf_enabled": True,
         "api_tokens_secret_arn": token_secret_arn,
+        "amp_alert_manager": False,  # moto has no alertmanager API (see SERVICES)
     }, indent=2))
 
 
@@ -287,6 +296,33 @@ def check_applied(aws, outputs: dict) -> list[str]:
     if not groups or not groups[0].get("retentionInDays"):
         problems.append("service log group has no retention")
 
+    # Metrics: the sidecar beside the service, writing to the stack's AMP workspace.
+    names = [c["name"] for c in td["containerDefinitions"]]
+    if names != [outputs["container_name"], "adot-collector"]:
+        problems.append(f"task containers are {names}, expected the service and adot-collector")
+    else:
+        env = {e["name"]: e["value"] for e in td["containerDefinitions"][1].get("environment", [])}
+        ws = aws("amp").describe_workspace(workspaceId=outputs["prometheus_workspace_id"])["workspace"]
+        if f"{ws['prometheusEndpoint']}api/v1/remote_write" not in env.get("AOT_CONFIG_CONTENT", ""):
+            problems.append("the sidecar's config does not remote-write to the stack's workspace")
+        namespaces = aws("amp").list_rule_groups_namespaces(workspaceId=ws["workspaceId"])["ruleGroupsNamespaces"]
+        if len(namespaces) != 1:
+            problems.append(f"expected one rule group namespace, found {len(namespaces)}")
+    rules = elb_rules(aws, outputs)
+    if not any(r["Actions"][0]["Type"] == "fixed-response"
+               and r["Actions"][0]["FixedResponseConfig"]["StatusCode"] == "404"
+               and "/metrics" in r["Conditions"][0].get("Values", r["Conditions"][0].get("PathPatternConfig", {}).get("Values", []))
+               for r in rules if not r.get("IsDefault")):
+        problems.append(f"no listener rule answers 404 for /metrics: {rules}")
+    schedules = aws("scheduler").list_schedules()["Schedules"]
+    if [s["Name"] for s in schedules] != [f"{outputs['ecs_cluster_name']}-drift-imdb-sentiment"]:
+        problems.append(f"drift schedules: {[s['Name'] for s in schedules]}")
+    else:
+        target = aws("scheduler").get_schedule(Name=schedules[0]["Name"])["Target"]
+        drift_td = ecs.describe_task_definition(taskDefinition=target["EcsParameters"]["TaskDefinitionArn"])["taskDefinition"]
+        if drift_td["containerDefinitions"][0]["command"][:3] != ["drift", "--model", "imdb-sentiment"]:
+            problems.append(f"drift task runs {drift_td['containerDefinitions'][0]['command']}")
+
     ecr = aws("ecr")
     repo = ecr.describe_repositories()["repositories"][0]
     if repo["imageTagMutability"] != "IMMUTABLE" or not repo["imageScanningConfiguration"]["scanOnPush"]:
@@ -314,7 +350,7 @@ def check_hardening(aws, outputs: dict, svc: dict, container: dict) -> list[str]
     endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id or "vpc-none"]}])["VpcEndpoints"]
     found = {(e["ServiceName"].rsplit(".", 1)[-1] if e["VpcEndpointType"] == "Gateway"
               else e["ServiceName"].split(f"{REGION}.", 1)[-1], e["VpcEndpointType"]) for e in endpoints}
-    wanted = {("s3", "Gateway")} | {(n, "Interface") for n in ("ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager")}
+    wanted = {("s3", "Gateway")} | {(n, "Interface") for n in ("ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager", "aps-workspaces", "sns")}
     if found != wanted:
         problems.append(f"VPC endpoints {sorted(found)} != {sorted(wanted)}")
     tasks_sg = ec2.describe_security_groups(GroupIds=svc["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"])
@@ -353,6 +389,16 @@ def check_hardening(aws, outputs: dict, svc: dict, container: dict) -> list[str]
     if not arn or env.get("API_TOKENS_SECRET_ID") != arn or "API_TOKENS" in env:
         problems.append(f"API token secret not wired by valueFrom: secrets {secrets}")
     return problems
+
+
+def elb_rules(aws, outputs: dict) -> list[dict]:
+    """The rules of every listener of the stack's load balancer."""
+    elb = aws("elbv2")
+    rules = []
+    for lb in elb.describe_load_balancers()["LoadBalancers"]:
+        for listener in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+            rules += elb.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+    return rules
 
 
 def leftovers(aws) -> list[str]:
@@ -395,6 +441,8 @@ def leftovers(aws) -> list[str]:
     aas = aws("application-autoscaling")
     found += [f"scalable target {t['ResourceId']}"
               for t in aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]]
+    found += [f"amp workspace {w['workspaceId']}" for w in aws("amp").list_workspaces()["workspaces"]]
+    found += [f"schedule {x['Name']}" for x in aws("scheduler").list_schedules()["Schedules"]]
     found += [f"scaling policy {p['PolicyName']}"
               for p in aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]]
     return found

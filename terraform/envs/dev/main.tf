@@ -20,8 +20,9 @@ module "network" {
   private_networking = var.private_networking
   private_subnet_ids = var.private_subnet_ids
   nat_gateway        = var.nat_gateway
-  # Secrets in the task definition (and the API token re-reads) need Secrets Manager too.
-  interface_endpoints      = concat(["ecr.api", "ecr.dkr", "logs", "sts"], var.api_tokens_secret_arn != null || length(var.secrets) > 0 ? ["secretsmanager"] : [])
+  # Secrets in the task definition (and the API token re-reads) need Secrets Manager too;
+  # the metrics sidecar remote-writes to AMP (aps-workspaces), the drift job publishes to SNS.
+  interface_endpoints      = concat(["ecr.api", "ecr.dkr", "logs", "sts", "aps-workspaces", "sns"], var.api_tokens_secret_arn != null || length(var.secrets) > 0 ? ["secretsmanager"] : [])
   flow_logs_enabled        = var.flow_logs_enabled
   flow_logs_retention_days = var.log_retention_days
 }
@@ -96,6 +97,12 @@ module "service" {
   container_insights = var.container_insights
   log_retention_days = var.log_retention_days
 
+  # Prometheus metrics: ADOT sidecar -> Amazon Managed Service for Prometheus.
+  metrics_sidecar = {
+    config        = module.prometheus.adot_config
+    workspace_arn = module.prometheus.workspace_arn
+  }
+
   tags = local.tags
 }
 
@@ -146,4 +153,39 @@ module "release_access" {
   models_prefix       = module.model_store.models_prefix
   model_kms_key_arn   = module.model_store.kms_key_arn
   tags                = local.tags
+}
+
+# Amazon Managed Service for Prometheus: the workspace the sidecar writes to,
+# alert rules, alertmanager -> the alarm topic, optional Managed Grafana.
+module "prometheus" {
+  source = "../../modules/prometheus"
+
+  name                = local.name
+  alarm_sns_topic_arn = module.monitoring.sns_topic_arn
+  alert_manager       = var.amp_alert_manager
+  scrape_port         = 8080
+  grafana             = { enabled = var.grafana_enabled }
+  tags                = local.tags
+}
+
+# The hourly drift report of each model's captured predictions.
+module "drift_report" {
+  source = "../../modules/drift-report"
+
+  name               = local.name
+  models             = var.drift_models
+  image              = "${module.ecr.repository_url}:${var.image_tag}"
+  cluster_arn        = module.service.cluster_arn
+  execution_role_arn = module.service.execution_role_arn
+  log_group_name     = module.service.log_group_name
+  subnet_ids         = module.network.task_subnet_ids
+  security_group_ids = [module.service.tasks_security_group_id]
+  assign_public_ip   = module.network.tasks_private ? false : var.assign_public_ip
+  bucket_name        = module.model_store.bucket_name
+  bucket_arn         = module.model_store.bucket_arn
+  bucket_kms_key_arn = module.model_store.kms_key_arn
+  models_prefix      = module.model_store.models_prefix
+  capture_prefix     = module.model_store.capture_prefix
+  sns_topic_arn      = module.monitoring.sns_topic_arn
+  tags               = local.tags
 }

@@ -114,3 +114,18 @@ output "release_topic_arn" {
   description = "SNS topic with one message per release decision (RELEASE_SNS_TOPIC_ARN)."
   value       = module.release_access.topic_arn
 }
+
+output "prometheus_workspace_id" {
+  description = "Amazon Managed Service for Prometheus workspace the sidecar writes to."
+  value       = module.prometheus.workspace_id
+}
+
+output "prometheus_endpoint" {
+  description = "Query endpoint of the workspace (Grafana data source URL)."
+  value       = module.prometheus.prometheus_endpoint
+}
+
+output "drift_report_uri" {
+  description = "Where the drift job writes its reports."
+  value       = module.drift_report.report_uri
+}

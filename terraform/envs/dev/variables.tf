@@ -264,3 +264,21 @@ variable "github_oidc_provider_arn" {
   type        = string
   default     = null
 }
+
+variable "amp_alert_manager" {
+  description = "Create the Prometheus workspace's alertmanager definition (alerts -> the alarm topic)."
+  type        = bool
+  default     = true
+}
+
+variable "grafana_enabled" {
+  description = "Create an Amazon Managed Grafana workspace (needs IAM Identity Center or SAML in the account)."
+  type        = bool
+  default     = false
+}
+
+variable "drift_models" {
+  description = "Models that get an hourly drift report."
+  type        = list(string)
+  default     = ["imdb-sentiment"]
+}

@@ -117,7 +117,7 @@ resource "aws_ecs_task_definition" "this" {
     }
   }
 
-  container_definitions = jsonencode([local.container])
+  container_definitions = jsonencode(concat([local.container], local.sidecars)) # sidecars: metrics.tf
 
   tags = var.tags
 }

@@ -152,3 +152,17 @@ mock_resource "aws_secretsmanager_secret" {
     arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mock-api-tokens-AbCdEf"
   }
 }
+
+mock_resource "aws_prometheus_workspace" {
+  defaults = {
+    id                  = "ws-12345678-90ab-cdef-1234-567890abcdef"
+    arn                 = "arn:aws:aps:eu-west-1:123456789012:workspace/ws-12345678-90ab-cdef-1234-567890abcdef"
+    prometheus_endpoint = "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-12345678-90ab-cdef-1234-567890abcdef/"
+  }
+}
+
+mock_resource "aws_grafana_workspace" {
+  defaults = {
+    endpoint = "g-0123456789.grafana-workspace.eu-west-1.amazonaws.com"
+  }
+}

@@ -88,8 +88,8 @@ run "private_networking_with_api_auth" {
   }
 
   assert {
-    condition     = keys(module.network.interface_endpoint_ids) == ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts"]
-    error_message = "With API tokens the tasks also need the Secrets Manager endpoint."
+    condition     = keys(module.network.interface_endpoint_ids) == ["aps-workspaces", "ecr.api", "ecr.dkr", "logs", "secretsmanager", "sns", "sts"]
+    error_message = "With API tokens the tasks also need the Secrets Manager endpoint (besides AMP for the metrics sidecar and SNS for the drift job)."
   }
 
   assert {

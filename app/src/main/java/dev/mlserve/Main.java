@@ -2,6 +2,7 @@ package dev.mlserve;
 
 import dev.mlserve.config.ConfigException;
 import dev.mlserve.config.ServerConfig;
+import dev.mlserve.drift.DriftCommand;
 import dev.mlserve.warmup.AotTrainingCommand;
 import java.util.Arrays;
 import java.util.Map;
@@ -27,7 +28,9 @@ public final class Main {
           "release",
           dev.mlserve.release.ReleaseCommand::run,
           "aot-training",
-          args -> new CommandLine(new AotTrainingCommand()).execute(args));
+          args -> new CommandLine(new AotTrainingCommand()).execute(args),
+          "drift",
+          args -> new CommandLine(new DriftCommand()).execute(args));
 
   public static void main(String[] args) {
     if (args.length > 0 && !args[0].equals("serve")) {

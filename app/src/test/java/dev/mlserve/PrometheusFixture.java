@@ -124,6 +124,19 @@ public final class PrometheusFixture implements AutoCloseable {
     return body.path("data").path("result");
   }
 
+  /** GETs an API path ({@code /api/v1/rules}, …) and returns the parsed JSON body. */
+  public JsonNode get(String path) throws IOException, InterruptedException {
+    HttpResponse<String> r =
+        CLIENT.send(
+            HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(10)).build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException(
+          "GET " + path + " failed (" + r.statusCode() + "): " + r.body());
+    }
+    return JSON.readTree(r.body());
+  }
+
   /** Waits until every target has been scraped successfully at least once. */
   public void awaitTargetsUp(int count, Duration timeout) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();

@@ -14,6 +14,7 @@ import dev.mlserve.errors.ServingException.ModelRejected;
 import dev.mlserve.errors.ServingException.NotFound;
 import dev.mlserve.errors.ServingException.Overloaded;
 import dev.mlserve.errors.ServingException.Unavailable;
+import dev.mlserve.metrics.LiveStats;
 import dev.mlserve.metrics.ServingMetrics;
 import dev.mlserve.predict.ModelView;
 import dev.mlserve.predict.PredictRequest;
@@ -57,6 +58,7 @@ public final class HttpApi {
   private final V2Api v2;
   private final HomePage homePage;
   private final BearerAuth auth;
+  private final LiveView live;
 
   public HttpApi(
       ServerConfig config,
@@ -73,6 +75,7 @@ public final class HttpApi {
     this.v2 = new V2Api(values);
     this.homePage = new HomePage(predictions);
     this.auth = BearerAuth.create(config.auth());
+    this.live = new LiveView(predictions, new LiveStats(metrics));
   }
 
   /** An unstarted server with every route; the caller starts and stops it. */
@@ -91,6 +94,7 @@ public final class HttpApi {
           c.routes.after(this::end);
 
           c.routes.get("/", ctx -> ctx.html(homePage.render()));
+          c.routes.get("/ui/live.json", ctx -> json(ctx, 200, live::write));
           c.routes.get("/metrics", this::metrics);
 
           // TensorFlow Serving REST API

@@ -9,7 +9,7 @@ import java.util.SortedSet;
 /**
  * Where model versions come from: a folder or a bucket laid out as {@code <model>/<version>/}
  * (TensorFlow Serving's layout) with an optional {@code <model>/serving.json}. Every name and
- * version it returns has passed {@link dev.mlserve.model.Identifiers}.
+ * version it returns has passed {@link dev.mlserve.config.Identifiers}.
  */
 public interface ModelSource {
   /** For logs: the folder or URI. */

@@ -4,60 +4,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mlserve.App;
 import dev.mlserve.TestSupport;
-import java.io.File;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /** The home page in real headless Chromium: lists the model and predicts through the form. */
 class HomePageBrowserTest {
-  private static final File CHROMIUM = new File("/usr/bin/chromium");
-  private static final File DRIVER = new File("/usr/bin/chromedriver");
   private static App app;
   private static WebDriver browser;
 
   @BeforeAll
   static void start() throws Exception {
-    boolean present = CHROMIUM.canExecute() && DRIVER.canExecute();
-    if (!present) {
-      String reason =
-          "SKIPPED HomePageBrowserTest: /usr/bin/chromium and /usr/bin/chromedriver are needed"
-              + " (apt-get install chromium chromium-driver; CI installs them)";
-      System.out.println(reason);
-      if ("true".equals(System.getenv("CI"))) {
-        throw new IllegalStateException(reason.replace("SKIPPED", "FAILED on CI"));
-      }
-      Assumptions.abort(reason);
-    }
+    browser = Chromium.start("HomePageBrowserTest");
     app = TestSupport.startServer(Map.of());
-    Path profile = Files.createTempDirectory(Path.of("target"), "chromium-profile");
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM);
-    options.addArguments(
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-component-update",
-        "--disable-background-networking",
-        "--disable-sync",
-        "--no-first-run",
-        "--user-data-dir=" + profile.toAbsolutePath());
-    ChromeDriverService service =
-        new ChromeDriverService.Builder().usingDriverExecutable(DRIVER).usingAnyFreePort().build();
-    browser = new ChromeDriver(service, options);
   }
 
   @AfterAll
