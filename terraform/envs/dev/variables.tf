@@ -182,9 +182,9 @@ variable "github_branch" {
 }
 
 variable "github_environment" {
-  description = "GitHub environment of the deploy job, if the workflow uses one (changes the OIDC `sub` claim)."
+  description = "GitHub environment of deploy.yml's deploy job; only jobs in it may assume the deploy role (null: the branch github_branch instead)."
   type        = string
-  default     = null
+  default     = "production"
 }
 
 variable "github_repository_immutable" {

@@ -29,8 +29,8 @@ run "modules_are_wired_together" {
   }
 
   assert {
-    condition     = module.ci_access.github_subjects == ["repo:example-org/ml-serve-ecs:ref:refs/heads/main"]
-    error_message = "Only the main branch of the repository may deploy."
+    condition     = module.ci_access.github_subjects == ["repo:example-org/ml-serve-ecs:environment:production"]
+    error_message = "Only the repository's production environment may deploy."
   }
 
   assert {
