@@ -94,3 +94,13 @@ output "execution_role_arn" {
   description = "Task execution role."
   value       = module.service.execution_role_arn
 }
+
+output "codepipeline_name" {
+  description = "The CodePipeline (null unless enable_codepipeline)."
+  value       = try(module.codepipeline[0].pipeline_name, null)
+}
+
+output "codeconnections_connection_arn" {
+  description = "The pipeline's GitHub connection; approve it once (console: Developer Tools > Settings > Connections) if Terraform created it."
+  value       = try(module.codepipeline[0].connection_arn, null)
+}

@@ -204,3 +204,17 @@ variable "github_oidc_provider_arn" {
   type        = string
   default     = null
 }
+
+# ---------------------------------------------------------- CodePipeline ---
+
+variable "enable_codepipeline" {
+  description = "Create the CodePipeline delivery path (GitHub connection -> CodeBuild buildspec.yml -> ECS deploy)."
+  type        = bool
+  default     = false
+}
+
+variable "codeconnections_connection_arn" {
+  description = "Existing CodeConnections connection to GitHub for the pipeline (null: create one, then approve it once in the console)."
+  type        = string
+  default     = null
+}

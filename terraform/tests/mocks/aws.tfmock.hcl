@@ -122,3 +122,15 @@ mock_resource "aws_codebuild_project" {
     arn = "arn:aws:codebuild:eu-west-1:123456789012:project/mock-build"
   }
 }
+
+mock_resource "aws_codepipeline" {
+  defaults = {
+    arn = "arn:aws:codepipeline:eu-west-1:123456789012:mock"
+  }
+}
+
+mock_resource "aws_codeconnections_connection" {
+  defaults = {
+    arn = "arn:aws:codeconnections:eu-west-1:123456789012:connection/00000000-0000-0000-0000-000000000000"
+  }
+}
