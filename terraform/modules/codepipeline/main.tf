@@ -151,6 +151,13 @@ resource "aws_iam_role_policy" "build" {
         Resource = "${aws_s3_bucket.artifacts.arn}/*"
       },
       {
+        # CODEBUILD_CLONE_REF: the build clones the commit through the connection.
+        Sid      = "CloneThroughTheConnection"
+        Effect   = "Allow"
+        Action   = ["codeconnections:UseConnection", "codeconnections:GetConnectionToken", "codestar-connections:UseConnection", "codestar-connections:GetConnectionToken"]
+        Resource = local.connection_arn
+      },
+      {
         Sid      = "EcrAuth"
         Effect   = "Allow"
         Action   = ["ecr:GetAuthorizationToken"]
@@ -336,7 +343,8 @@ resource "aws_codepipeline" "this" {
         ConnectionArn        = local.connection_arn
         FullRepositoryId     = var.github_repository
         BranchName           = var.github_branch
-        OutputArtifactFormat = "CODE_ZIP"
+        # A full git clone in the build (file modes kept, .git present) rather than a zip.
+        OutputArtifactFormat = "CODEBUILD_CLONE_REF"
         DetectChanges        = "true"
       }
     }
@@ -356,7 +364,7 @@ resource "aws_codepipeline" "this" {
 
       configuration = {
         ProjectName = aws_codebuild_project.build.name
-        # The commit the source stage fetched: the image tag (a CODE_ZIP has no .git).
+        # The commit the source stage saw: the image tag (a later push cannot slip in).
         EnvironmentVariables = jsonencode([
           { name = "COMMIT_ID", value = "#{SourceVariables.CommitId}", type = "PLAINTEXT" },
         ])

@@ -35,7 +35,8 @@ run "source_build_deploy" {
       aws_codepipeline.this.stage[0].action[0].configuration.ConnectionArn == aws_codeconnections_connection.github[0].arn &&
       aws_codepipeline.this.stage[0].action[0].configuration.FullRepositoryId == "example-org/ml-serve-ecs" &&
       aws_codepipeline.this.stage[0].action[0].configuration.BranchName == "main" &&
-      aws_codepipeline.this.stage[0].action[0].configuration.DetectChanges == "true"
+      aws_codepipeline.this.stage[0].action[0].configuration.DetectChanges == "true" &&
+      aws_codepipeline.this.stage[0].action[0].configuration.OutputArtifactFormat == "CODEBUILD_CLONE_REF"
     )
     error_message = "The source is the repository's main branch through the connection, started by pushes."
   }
