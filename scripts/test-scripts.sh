@@ -70,13 +70,14 @@ mapfile -t scripts < <(find "$S" -name '*.sh' -type f | sort)
 for file in "${scripts[@]}"; do
   check "shellcheck ${file#"$REPO_ROOT/"}" shellcheck -x -P "$REPO_ROOT" "$file"
 done
-operator=(deploy.sh destroy.sh smoke.sh upload-model.sh build-base-image.sh test-image.sh test-scripts.sh test-workflows.sh)
+operator=(deploy.sh destroy.sh smoke.sh upload-model.sh build-base-image.sh test-image.sh test-scripts.sh test-workflows.sh
+  rollout.sh ship-image.sh terraform-ci.sh)
 for name in "${operator[@]}"; do
   [[ -f "$S/$name" ]] || { fail "$name exists"; continue; }
   check "$name --help" bash -c "'$S/$name' --help | head -n 1 | grep -q '^Usage: scripts/$name'"
   check "$name is executable with strict mode" bash -c "[[ -x '$S/$name' ]] && grep -q '^set -euo pipefail' '$S/$name'"
 done
-for name in deploy.sh destroy.sh smoke.sh upload-model.sh build-base-image.sh test-image.sh; do
+for name in deploy.sh destroy.sh smoke.sh upload-model.sh build-base-image.sh test-image.sh rollout.sh ship-image.sh terraform-ci.sh; do
   expect_fail "$name rejects an unknown option" 'unknown' "$S/$name" --no-such-option
 done
 
@@ -215,32 +216,110 @@ expect_fail "deploy.sh --skip-build fails for an image not in ECR" 'not in ECR' 
 expect_fail "deploy.sh gives up waiting with a clear message" 'not stable after 0s' \
   timeout 120 "${deploy_env[@]}" "$S/deploy.sh" --skip-build --tag "$sha" --wait-seconds 0
 
-# destroy.sh, with terraform stubbed (the real stack is tested under terraform/).
-cat >"$tmp/terraform" <<EOF
+# rollout.sh: what the service's PRIMARY deployment runs. moto keeps a service's PRIMARY deployment
+# on the revision it was created with when update-service names another one: what ECS shows after
+# the circuit breaker rolled a deployment back. A service with no tasks to start (desired count 0)
+# completes at once.
+aws ecs create-service --cluster ml-serve-ecs-dev --service-name rollout-test --task-definition ml-serve-ecs-dev:1 \
+  --desired-count 0 --launch-type FARGATE >/dev/null
+aws ecs update-service --cluster ml-serve-ecs-dev --service rollout-test --task-definition ml-serve-ecs-dev:2 >/dev/null
+rollout_env=(env ECS_CLUSTER=ml-serve-ecs-dev ECS_SERVICE=rollout-test)
+check "rollout.sh current prints the PRIMARY deployment's revision" bash -c \
+  "ECS_CLUSTER=ml-serve-ecs-dev ECS_SERVICE=rollout-test '$S/rollout.sh' current |
+     grep -qx 'arn:aws:ecs:eu-west-1:[0-9]*:task-definition/ml-serve-ecs-dev:1'"
+expect_fail "rollout.sh verify fails when the PRIMARY deployment is the old revision (rolled back)" \
+  'ECS rolled back: the PRIMARY deployment of ml-serve-ecs-dev/rollout-test runs ml-serve-ecs-dev:1, not ml-serve-ecs-dev:2' \
+  "${rollout_env[@]}" "$S/rollout.sh" verify --task-definition "arn:aws:ecs:eu-west-1:123456789012:task-definition/ml-serve-ecs-dev:2"
+expect_fail "rollout.sh verify fails while the rollout is not complete" 'not complete after 0s' \
+  env ECS_CLUSTER=ml-serve-ecs-dev ECS_SERVICE=ml-serve-ecs-dev "$S/rollout.sh" verify --task-definition ml-serve-ecs-dev:1
+check "rollout.sh verify passes when the PRIMARY deployment runs the revision, COMPLETED" \
+  "${rollout_env[@]}" "$S/rollout.sh" verify --task-definition ml-serve-ecs-dev:1
+summary_file="$tmp/summary.md"
+check "rollout.sh rollback moves the service to the recorded revision and verifies it" \
+  "${rollout_env[@]}" GITHUB_STEP_SUMMARY="$summary_file" "$S/rollout.sh" rollback --to ml-serve-ecs-dev:1 --wait-seconds 0
+check "rollout.sh rollback: the service's task definition is the recorded one; the summary says so" bash -c \
+  "aws ecs describe-services --cluster ml-serve-ecs-dev --services rollout-test --query 'services[0].taskDefinition' \
+     --output text | grep -q 'ml-serve-ecs-dev:1$' && grep -q 'Rolled back' '$summary_file'"
+expect_fail "rollout.sh verify on a missing service says so" 'not found' \
+  env ECS_CLUSTER=ml-serve-ecs-dev ECS_SERVICE=no-such-service "$S/rollout.sh" verify --task-definition ml-serve-ecs-dev:1
+expect_fail "rollout.sh verify needs a task definition" 'needs --task-definition' "${rollout_env[@]}" "$S/rollout.sh" verify
+
+# destroy.sh, with terraform stubbed as Terraform behaves with force_destroy = false: destroy stops
+# at a bucket or repository that still holds data. The stub's destroy calls go into the AWS CLI's
+# log, so the order of events is visible there.
+cat >"$tmp/terraform" <<STUB
 #!/usr/bin/env bash
-printf '%s\n' "\$*" >>"$tmp/terraform.log"
+printf 'terraform %s\n' "\$*" >>"$tmp/terraform.log"
 case "\$*" in
-  *"output -json"*) printf '{"model_bucket_name":{"value":"ml-serve-ecs-dev-models"},"ecr_repository_url":{"value":"$repo_url"},"task_definition_family":{"value":"ml-serve-ecs-dev"}}\n' ;;
+  *"output -json"*)
+    printf '{"model_bucket_name":{"value":"ml-serve-ecs-dev-models"},"ecr_repository_url":{"value":"$repo_url"},"task_definition_family":{"value":"ml-serve-ecs-dev"}}\n' ;;
+  *" destroy "*)
+    printf 'terraform %s\n' "\$*" >>"$tmp/aws-calls.log"
+    versions="\$("$real_aws" s3api list-object-versions --bucket ml-serve-ecs-dev-models --output json 2>/dev/null |
+      jq '[(.Versions // [])[], (.DeleteMarkers // [])[]] | length' || echo 0)"
+    images="\$("$real_aws" ecr list-images --repository-name ml-serve-ecs-dev --output json 2>/dev/null |
+      jq '.imageIds | length' || echo 0)"
+    if [[ "\${versions:-0}" != 0 || "\${images:-0}" != 0 ]]; then
+      echo "Error: deleting S3 Bucket (ml-serve-ecs-dev-models): BucketNotEmpty" >&2
+      exit 1
+    fi ;;
 esac
-EOF
+STUB
 chmod +x "$tmp/terraform"
 : >"$tmp/terraform.log"
+: >"$tmp/aws-calls.log"
 expect_fail "destroy.sh without --yes and without a terminal refuses" 'pass --yes' \
   env TERRAFORM="$tmp/terraform" "$S/destroy.sh"
-check "destroy.sh --dry-run runs a destroy plan" bash -c \
-  "TERRAFORM='$tmp/terraform' '$S/destroy.sh' --dry-run >/dev/null 2>&1 && grep -q 'plan -destroy' '$tmp/terraform.log'"
+check "destroy.sh --dry-run --delete-data --state-bucket shows the destroy plan and what it would delete" bash -c \
+  "TERRAFORM='$tmp/terraform' '$S/destroy.sh' --dry-run --delete-data --state-bucket ml-serve-ecs-tfstate 2>'$tmp/dry.log' >/dev/null &&
+   grep -q 'plan -destroy' '$tmp/terraform.log' && grep -q 'would delete 5 object versions' '$tmp/dry.log' &&
+   grep -q 'state bucket ml-serve-ecs-tfstate: would be deleted' '$tmp/dry.log'"
 dump refused
 check "destroy.sh: refusing and --dry-run deleted nothing" jq -e \
   '.buckets["ml-serve-ecs-dev-models"].versions == 5 and (.images | length) > 0' "$tmp/state-refused.json"
 check "destroy.sh: no terraform destroy without confirmation" bash -c "! grep -q ' destroy ' '$tmp/terraform.log'"
-check "destroy.sh --yes --state-bucket runs" env TERRAFORM="$tmp/terraform" "$S/destroy.sh" --yes --state-bucket ml-serve-ecs-tfstate
+
+expect_fail "destroy.sh without --delete-data stops where Terraform stops, and says how to go on" \
+  'rerun with --delete-data' env TERRAFORM="$tmp/terraform" "$S/destroy.sh" --yes
+dump kept
+check "destroy.sh without --delete-data: models, captured data and images are intact" jq -e \
+  '.buckets["ml-serve-ecs-dev-models"].versions == 5 and (.images | length) > 0' "$tmp/state-kept.json"
+check "destroy.sh: terraform destroy ran, and no data was deleted" bash -c \
+  "grep -q '^terraform -chdir=.*envs/dev destroy -auto-approve -input=false' '$tmp/aws-calls.log' &&
+   ! grep -Eq '^(s3api delete-objects|ecr batch-delete-image)' '$tmp/aws-calls.log'"
+
+# Another environment's state in the shared state bucket.
+aws s3api put-object --bucket ml-serve-ecs-tfstate --key ml-serve-ecs/prod/terraform.tfstate \
+  --body "$tmp/fixture.json" >/dev/null
+: >"$tmp/aws-calls.log"
+expect_fail "destroy.sh --delete-data --state-bucket keeps a state bucket holding other state" \
+  'kept state bucket ml-serve-ecs-tfstate: it holds other state \(ml-serve-ecs/prod/terraform.tfstate\)' \
+  env TERRAFORM="$tmp/terraform" "$S/destroy.sh" --yes --delete-data --state-bucket ml-serve-ecs-tfstate
 dump destroyed
-check "destroy.sh: model bucket emptied (all versions and delete markers)" jq -e \
+check "destroy.sh --delete-data: terraform destroy first, then the data, then terraform destroy again" bash -c \
+  "grep -E '^(terraform .* destroy |s3api delete-objects|ecr batch-delete-image)' '$tmp/aws-calls.log' |
+     cut -d' ' -f1-2 | tr '\n' ' ' | grep -Eq '^terraform -chdir=[^ ]* s3api delete-objects ecr batch-delete-image terraform -chdir=[^ ]* $'"
+check "destroy.sh --delete-data: model bucket emptied (all versions and delete markers)" jq -e \
   '.buckets["ml-serve-ecs-dev-models"].versions == 0' "$tmp/state-destroyed.json"
-check "destroy.sh: image repository emptied" jq -e '.images == []' "$tmp/state-destroyed.json"
-check "destroy.sh: terraform destroy -auto-approve ran" grep -q '^-chdir=.*envs/dev destroy -auto-approve -input=false' "$tmp/terraform.log"
-check "destroy.sh: state bucket deleted" jq -e '.buckets | has("ml-serve-ecs-tfstate") | not' "$tmp/state-destroyed.json"
+check "destroy.sh --delete-data: image repository emptied" jq -e '.images == []' "$tmp/state-destroyed.json"
 check "destroy.sh: task definition revisions deregistered" jq -e '.active_revisions == 0' "$tmp/state-destroyed.json"
+check "destroy.sh: the shared state bucket and the other state in it are kept" jq -e \
+  '.buckets["ml-serve-ecs-tfstate"].keys == ["ml-serve-ecs/dev/terraform.tfstate", "ml-serve-ecs/prod/terraform.tfstate"]' \
+  "$tmp/state-destroyed.json"
+aws s3api delete-object --bucket ml-serve-ecs-tfstate --key ml-serve-ecs/prod/terraform.tfstate >/dev/null
+check "destroy.sh --state-bucket deletes the state bucket once only this stack's state is in it" \
+  env TERRAFORM="$tmp/terraform" "$S/destroy.sh" --yes --state-bucket ml-serve-ecs-tfstate
+dump gone
+check "destroy.sh: state bucket deleted" jq -e '.buckets | has("ml-serve-ecs-tfstate") | not' "$tmp/state-gone.json"
+
+# terraform-ci.sh: the destroy guard comes before anything else (terraform stubbed).
+: >"$tmp/terraform.log"
+expect_fail "terraform-ci.sh destroy refuses without CONFIRM_DESTROY" "refusing to destroy 'dev': set CONFIRM_DESTROY=dev" \
+  env -u CONFIRM_DESTROY TERRAFORM="$tmp/terraform" "$S/terraform-ci.sh" destroy
+expect_fail "terraform-ci.sh destroy refuses a wrong confirmation" "refusing to destroy 'dev'.*got 'prod'" \
+  env TERRAFORM="$tmp/terraform" CONFIRM_DESTROY=prod "$S/terraform-ci.sh" destroy
+check "terraform-ci.sh: a refused destroy ran no terraform command" bash -c "! [[ -s '$tmp/terraform.log' ]]"
+expect_fail "terraform-ci.sh rejects an unknown action" 'unknown action' "$S/terraform-ci.sh" deploy
 
 # smoke.sh against a stub of the service's HTTP surface.
 echo "smoke.sh against a stub service:"
