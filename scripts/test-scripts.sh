@@ -18,8 +18,12 @@ moto (python3 -m moto.server on 127.0.0.1, fake credentials, AWS_ENDPOINT_URL):
   deploy.sh        --skip-build: a new task definition revision with only the image changed,
                    the service moved to it, tags kept; a missing image and a rollout that never
                    completes both fail clearly
-  destroy.sh       (terraform stubbed) refuses without confirmation; empties the versioned model
-                   bucket and the image repository, then calls terraform destroy; --state-bucket
+  destroy.sh       (terraform stubbed as with force_destroy = false) refuses without confirmation;
+                   terraform destroy first, data kept without --delete-data; with it, then empties
+                   the versioned bucket and the repository; keeps a state bucket with other state
+  rollout.sh       current/verify/rollback on moto ECS: a PRIMARY deployment on the old revision fails
+  ship-image.sh    push to a loopback registry keeps the digest; refuses a tag holding another one
+  terraform-ci.sh  destroy refused without the typed confirmation, before any terraform command
   smoke.sh         passes against a stub service, fails on a bad answer and on no answer
 Ends with "scripts: N passed, M failed". Missing shellcheck/python3/moto: SKIP (fails with CI=true).
 KEEP_TMP=1 keeps the scratch folder (moto state dumps, logs) for a look afterwards.
@@ -320,6 +324,55 @@ expect_fail "terraform-ci.sh destroy refuses a wrong confirmation" "refusing to 
   env TERRAFORM="$tmp/terraform" CONFIRM_DESTROY=prod "$S/terraform-ci.sh" destroy
 check "terraform-ci.sh: a refused destroy ran no terraform command" bash -c "! [[ -s '$tmp/terraform.log' ]]"
 expect_fail "terraform-ci.sh rejects an unknown action" 'unknown action' "$S/terraform-ci.sh" deploy
+
+# ship-image.sh push: the saved image reaches a registry with its digest unchanged (a loopback
+# docker-registry stands in for ECR: same Registry API; ECR's login is the AWS CLI's).
+echo "ship-image.sh against a loopback registry:"
+ship_tools_missing=""
+for tool in skopeo umoci docker-registry; do
+  command -v "$tool" >/dev/null 2>&1 || ship_tools_missing="$ship_tools_missing $tool"
+done
+if [[ -n "$ship_tools_missing" ]]; then
+  if [[ "${CI:-}" == true ]]; then
+    fail "ship-image.sh tests need:$ship_tools_missing"
+  else
+    printf 'SKIP: ship-image.sh tests need:%s (apt-get install -y skopeo umoci docker-registry)\n' "$ship_tools_missing"
+  fi
+else
+  # Two small OCI images made with umoci, saved the way `ship-image.sh build` saves them.
+  umoci init --layout "$tmp/oci" && umoci new --image "$tmp/oci:tiny" && umoci config --image "$tmp/oci:tiny" --config.env A=1
+  for n in 1 2; do
+    [[ "$n" == 1 ]] || umoci config --image "$tmp/oci:tiny" --config.env B=2
+    mkdir -p "$tmp/ship$n"
+    skopeo copy --quiet "oci:$tmp/oci:tiny" "dir:$tmp/ship$n/image"
+    skopeo manifest-digest "$tmp/ship$n/image/manifest.json" >"$tmp/ship$n/digest"
+    printf '%s\n' "$sha" >"$tmp/ship$n/tag"
+  done
+  registry_port="$(free_port)"
+  printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$tmp/registry" "$registry_port" >"$tmp/registry.yml"
+  docker-registry serve "$tmp/registry.yml" >"$tmp/registry.log" 2>&1 &
+  stub_pid=$!
+  wait_for_http "http://127.0.0.1:$registry_port/v2/" 20 || die "docker-registry did not start"
+  target="127.0.0.1:$registry_port/ml-serve-ecs"
+  digest1="$(cat "$tmp/ship1/digest")"
+  check "ship-image.sh push copies the saved image" "$S/ship-image.sh" push --from "$tmp/ship1" --to "$target"
+  check "ship-image.sh push: the registry serves the tested digest under <repo>:<commit>" bash -c \
+    "[[ \"\$(skopeo inspect --raw --tls-verify=false docker://$target:$sha | sha256sum | cut -d' ' -f1)\" == '${digest1#sha256:}' ]]"
+  check "ship-image.sh push: build/deploy/last.json names the image by digest" jq -e --arg d "$digest1" --arg r "$target" \
+    '.digest == $d and .image_by_digest == ($r + "@" + $d)' "$REPO_ROOT/build/deploy/last.json"
+  check "ship-image.sh push of the same image again is a no-op" bash -c \
+    "'$S/ship-image.sh' push --from '$tmp/ship1' --to '$target' 2>&1 | grep -q 'nothing to push'"
+  expect_fail "ship-image.sh push refuses a tag that holds another digest" 'already holds sha256:[0-9a-f]+, not the tested' \
+    "$S/ship-image.sh" push --from "$tmp/ship2" --to "$target"
+  cp "$tmp/ship2/digest" "$tmp/ship1/digest"
+  expect_fail "ship-image.sh push refuses an image that does not match its recorded digest" 'does not match' \
+    "$S/ship-image.sh" push --from "$tmp/ship1" --to "$target"
+  expect_fail "ship-image.sh build refuses a tag that is not a commit" 'commit SHA' "$S/ship-image.sh" build --tag latest --out "$tmp/x"
+  kill "$stub_pid"
+  wait "$stub_pid" 2>/dev/null || true
+  stub_pid=""
+fi
 
 # smoke.sh against a stub of the service's HTTP surface.
 echo "smoke.sh against a stub service:"
