@@ -85,10 +85,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Work on a copy: init writes lock files and .terraform folders, and other
-# people use this working tree at the same time.
+# Work on a copy: init writes .terraform folders (and lock files in modules),
+# and other people use this working tree at the same time. The roots' committed
+# lock files come along: init must install exactly the providers they name.
 tar -C "$ROOT" -cf - \
-  --exclude='.terraform' --exclude='*.tfstate*' --exclude='.terraform.lock.hcl' \
+  --exclude='.terraform' --exclude='*.tfstate*' --exclude='modules/*/.terraform.lock.hcl' \
   --exclude='terraform.tfvars' --exclude='*.auto.tfvars' --exclude='backend.hcl' \
   terraform | tar -C "$WORK" -xf -
 TF="$WORK/terraform"
