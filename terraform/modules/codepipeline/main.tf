@@ -340,9 +340,9 @@ resource "aws_codepipeline" "this" {
       output_artifacts = ["source"]
 
       configuration = {
-        ConnectionArn        = local.connection_arn
-        FullRepositoryId     = var.github_repository
-        BranchName           = var.github_branch
+        ConnectionArn    = local.connection_arn
+        FullRepositoryId = var.github_repository
+        BranchName       = var.github_branch
         # A full git clone in the build (file modes kept, .git present) rather than a zip.
         OutputArtifactFormat = "CODEBUILD_CLONE_REF"
         DetectChanges        = "true"
