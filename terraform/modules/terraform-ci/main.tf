@@ -55,6 +55,9 @@ locals {
     "codepipeline:GetPipeline", "codepipeline:ListTagsForResource",
     "codeconnections:GetConnection", "codeconnections:ListTagsForResource",
     "codestar-connections:GetConnection", "codestar-connections:ListTagsForResource",
+    # Services the stacks grow into (batch, monitoring, hardening): reads only.
+    "aps:Describe*", "aps:List*", "wafv2:Get*", "wafv2:List*", "states:Describe*", "states:List*",
+    "events:Describe*", "events:List*", "sqs:GetQueueAttributes", "sqs:ListQueueTags",
   ], var.extra_read_actions)
 
   # Services the stacks are made of: the apply role manages them. IAM and S3,
@@ -62,6 +65,7 @@ locals {
   apply_services = [
     "ec2", "elasticloadbalancing", "ecs", "ecr", "logs", "cloudwatch", "sns", "application-autoscaling",
     "codebuild", "codepipeline", "codeconnections", "codestar-connections",
+    "aps", "wafv2", "states", "events", "sqs",
   ]
 }
 
