@@ -16,7 +16,7 @@ Checks the Terraform code under terraform/ without touching the working tree
   4. end to end against a local moto server (terraform/tests/e2e_moto.py):
      apply the dev env, plan shows no changes, apply an update, destroy,
      and check through the AWS API that nothing is left behind; then the
-     Terraform CI roles (modules/terraform-ci) the same way (~5 min idle)
+     Terraform CI roles (modules/terraform-ci) the same way
 
 Options:
   --no-e2e   skip step 4 (static checks and mock tests only, ~1-2 min)
