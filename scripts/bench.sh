@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The benchmark of issue 5: in-process limit, the service under load (batching on and off), and the
-# Flask + Keras reference, on this machine in one run; renders docs/BENCHMARKS.md.
+# The benchmark: in-process limit, the service under load (batching on and off), its HTTP ceiling,
+# open-loop tail latency, and the Python references, on this machine in one run; renders
+# docs/BENCHMARKS.md.
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -17,12 +18,18 @@ Measures, on this machine, in one run:
   2. the service (its own JVM) under wrk on loopback, one text per request
      (POST /v1/models/imdb-sentiment:predict), at 1, 8, 64 and 256 connections, with batching on
      and off: requests/s, p50/p90/p99 latency, errors, CPU of server/load generator/everything
-     else, peak RSS (VmHWM); plus the HTTP ceiling (GET /v2/health/live, 64 connections) and a
-     rate-limited hey run at half the best batching-on rate (p99 at half load); 32 texts per
-     request at 64 connections (rows/s against the in-process limit); and batching on
-     with a smaller heap cap (--small-heap), for peak RSS;
-  3. the reference: the same SavedModel in Flask + Keras model.predict under gunicorn, one sync
-     worker per core, same load (and MODE=call, the model called directly, as a kinder reference);
+     else, peak RSS (VmHWM); plus the HTTP ceiling (GET /v2/health/live, 64 connections) and an
+     open-loop run (dev.mlserve.bench.OpenLoop: requests sent on a fixed schedule whatever the
+     answers, latency from each request's due time) at half the best batching-on rate (p99 at
+     half load); 32 texts per request at 64 connections (rows/s against the in-process limit);
+     batching on with TensorFlow's default thread pools at 64 connections (the service's default
+     is one intra-op and one inter-op thread per call); and batching on with a smaller heap cap
+     (--small-heap), for peak RSS;
+  3. the Python references, same model, same load: the strongest one first — Flask calling the
+     SavedModel's serving_default signature directly (no Keras), TensorFlow pools of one thread
+     per worker, gunicorn one worker per core, with sync workers and with threaded workers that
+     keep connections alive (-k gthread); then Flask + Keras model.predict per request (how the
+     original projects served) and the Keras model called directly;
 then renders the tables, ratios and targets into docs/BENCHMARKS.md between its generated
 markers (the hand-written Analysis section outside them is kept). Raw results (JSON lines, wrk
 and hey output, service logs) go to build/bench/raw/ (--quick: build/bench/raw-quick/; gitignored).
@@ -30,6 +37,8 @@ and hey output, service logs) go to build/bench/raw/ (--quick: build/bench/raw-q
 Options:
   --quick                 smoke run: 3 s per point, 1 s warm-up (JIT 10 s), 3 s in-process; writes
                           build/bench/BENCHMARKS-quick.md instead of docs/BENCHMARKS.md
+  --smoke                 the quickest check that every part runs (--quick, 64 connections only,
+                          no smaller-heap series): a few minutes, numbers meaningless
   --seconds N             measured seconds per load point (default 15)
   --warmup N              warm-up seconds before each load point, not recorded (default 3)
   --jit-warmup N          seconds of load at 64 connections after each Java service starts,
@@ -48,9 +57,10 @@ Options:
 Environment: BENCH_PORT (service, default 18080), BENCH_FLASK_PORT (default 18501),
 BENCH_JAVA_OPTS (default "-XX:+UseG1GC -Xms64m -Xmx512m -Xss2m"), PIP_INDEX_URL (else a local
 file:// index from pip's configuration when one exists), PYTHON (default python3).
-Needs: java, wrk, hey, curl, /usr/bin/time, python3 (+ venv module for the Flask reference):
-  apt-get install -y wrk hey curl time python3-venv
-A full run takes about 15 minutes on 2 cores; --quick about 5.
+Needs: java, wrk, curl, /usr/bin/time, python3 (+ venv module for the Flask reference):
+  apt-get install -y wrk curl time python3-venv
+A full run takes about 20 minutes on 2 cores; --quick about 7; --smoke about 4. Run the full one
+on a quiet machine (nothing else busy): the tables show how much other work disturbed each point.
 USAGE
 }
 
@@ -70,6 +80,7 @@ doc=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=true; shift ;;
+    --smoke) quick=true; clients="64"; small_heap=none; shift ;;
     --seconds) seconds="${2:?--seconds needs a value}"; shift 2 ;;
     --warmup) warmup="${2:?--warmup needs a value}"; shift 2 ;;
     --jit-warmup) jit_warmup="${2:?--jit-warmup needs a value}"; shift 2 ;;
@@ -118,7 +129,6 @@ results="$raw/results.jsonl"
 need() { command -v "$1" >/dev/null 2>&1 || die "'$1' is not installed. $2"; }
 need java "Install a JDK 17 or newer."
 need wrk "apt-get install -y wrk"
-need hey "apt-get install -y hey"
 need curl "apt-get install -y curl"
 need "$python" "apt-get install -y python3 (or set PYTHON)"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time is missing (it measures the load generator's CPU): apt-get install -y time"
@@ -172,6 +182,8 @@ deps="$(cat "$raw/classpath.txt")"
 jvm=(java --enable-native-access=ALL-UNNAMED)
 read -r -a extra_opts <<<"$java_opts"
 jvm+=("${extra_opts[@]}" "-Dorg.bytedeco.javacpp.cachedir=$HOME/.javacpp/cache")
+# the open-loop generator: a small JVM of its own, no TensorFlow on its path
+loadgen_jvm=(java -XX:+UseSerialGC -Xmx256m -cp app/target/test-classes)
 
 # ---- Flask virtualenv (reused while scripts/bench/requirements.txt is unchanged)
 if $flask; then
@@ -242,34 +254,35 @@ run_wrk() {
     --time "$raw/$name.time" --before "$before" --after "$after"
 }
 
-# run_hey_rate NAME SERVER CLIENTS RATE URL: hey with a per-worker rate limit, total ≈ RATE req/s
-run_hey_rate() {
-  local name="$1" server="$2" c="$3" rate="$4" url="$5" q before after
-  q="$(awk -v r="$rate" -v c="$c" 'BEGIN { printf "%.2f", r / c }')"
+# run_open_loop NAME SERVER RATE URL: requests on a fixed schedule at RATE req/s, whatever the
+# answers (dev.mlserve.bench.OpenLoop); latency counts from each request's due time
+run_open_loop() {
+  local name="$1" server="$2" rate="$3" url="$4" before after
   local body="$raw/body.json"
   printf '{"instances": ["%s"]}\n' "$(head -n 1 "$texts")" >"$body"
-  if ((warmup > 0)); then
-    hey -z "${warmup}s" -c "$c" -q "$q" -m POST -T application/json -D "$body" "$url" >/dev/null
-  fi
   quiesce
   before="$(snap)"
   /usr/bin/time -f '%e %U %S' -o "$raw/$name.time" \
-    hey -z "${seconds}s" -c "$c" -q "$q" -m POST -T application/json -D "$body" "$url" \
-    >"$raw/$name.txt"
+    "${loadgen_jvm[@]}" dev.mlserve.bench.OpenLoop --url "$url" --body "$body" --rate "$rate" \
+    --seconds "$seconds" --warmup "$warmup" --out "$raw/$name.json" >"$raw/$name.txt"
   after="$(snap)"
   "$python" "$lib" point --results "$results" --name "$name" --server "$server" \
-    --endpoint predict --kind hey --clients "$c" --target-rate "$rate" --result "$raw/$name.txt" \
+    --endpoint predict --kind openloop --clients 0 --target-rate "$rate" --result "$raw/$name.json" \
     --time "$raw/$name.time" --before "$before" --after "$after"
 }
 
 predict_url() { echo "http://127.0.0.1:$1/v1/models/$model_name:predict"; }
 
 # ---- 2. the service, batching on and off
-java_series() { # on|off|small-heap
-  local mode="$1" name="java-batch-$1" enabled=true c
+java_series() { # on|off|tf-default|small-heap
+  local mode="$1" name="java-batch-$1" enabled=true c points="$clients" tf_intra=1 tf_inter=1
   local opts=()
   case "$mode" in
     off) enabled=false ;;
+    tf-default)
+      # TensorFlow's own pools (one thread per core each) against the default of one: 64 only
+      name="java-batch-on-tfdefault" tf_intra=0 tf_inter=0 points=64
+      ;;
     small-heap)
       # the same service with a smaller heap cap (a later -Xmx wins): peak RSS against throughput.
       # All the points, not only the big ones: the JIT needs them as warm-up to compare fairly.
@@ -282,7 +295,7 @@ java_series() { # on|off|small-heap
   fi
   log "2. service, $name (port $port)"
   PORT="$port" MODEL_BASE_PATH=models LOG_FORMAT=json TF_CPP_MIN_LOG_LEVEL=1 \
-    BATCH_ENABLED="$enabled" \
+    BATCH_ENABLED="$enabled" TF_INTRA_OP_THREADS="$tf_intra" TF_INTER_OP_THREADS="$tf_inter" \
     "${jvm[@]}" "${opts[@]}" -cp "app/target/classes:$deps" dev.mlserve.Main \
     >"$raw/$name.log" 2>&1 &
   server_pid=$!
@@ -297,7 +310,7 @@ java_series() { # on|off|small-heap
       "$(predict_url "$port")" >/dev/null
   fi
   metrics_url="http://127.0.0.1:$port/metrics"
-  for c in $clients; do
+  for c in $points; do
     run_wrk "$name-c$c" "$name" predict "$c" "$(predict_url "$port")"
   done
   if [[ "$mode" == on ]]; then
@@ -309,7 +322,7 @@ java_series() { # on|off|small-heap
     best="$("$python" "$lib" rate "$results" "$name")"
     half=$((best / 2))
     if ((half > 0)); then
-      run_hey_rate "$name-half-load" "$name" 64 "$half" "$(predict_url "$port")"
+      run_open_loop "$name-half-load" "$name" "$half" "$(predict_url "$port")"
     fi
   fi
   metrics_url=""
@@ -317,14 +330,21 @@ java_series() { # on|off|small-heap
 }
 java_series on
 java_series off
+java_series tf-default
 [[ "$small_heap" == none ]] || java_series small-heap
 
 # ---- 3. the Flask reference
-flask_series() { # predict|call
-  local mode="$1" name="flask-$1" c
-  log "3. Flask reference, MODE=$mode, gunicorn -w $(nproc) (port $flask_port)"
+flask_series() { # predict|call|signature|signature-gthread
+  local mode="$1" name="flask-$1" c workers=()
+  if [[ "$mode" == signature-gthread ]]; then
+    # threaded workers keep connections alive (sync workers close after each answer)
+    mode=signature
+    workers=(-k gthread --threads 4 --keep-alive 30)
+  fi
+  log "3. Flask reference, MODE=$mode, gunicorn -w $(nproc) ${workers[*]} (port $flask_port)"
   MODE="$mode" MODEL_DIR="$REPO_ROOT/$model_dir" MODEL_NAME="$model_name" TF_CPP_MIN_LOG_LEVEL=1 \
-    "$venv/bin/gunicorn" -w "$(nproc)" -b "127.0.0.1:$flask_port" --graceful-timeout 5 \
+    TF_INTRA_OP_THREADS=1 TF_INTER_OP_THREADS=1 \
+    "$venv/bin/gunicorn" -w "$(nproc)" "${workers[@]}" -b "127.0.0.1:$flask_port" --graceful-timeout 5 \
     --chdir scripts/bench flask_app:app >"$raw/$name.log" 2>&1 &
   server_pid=$!
   wait_ready "http://127.0.0.1:$flask_port/v2/health/ready" "$name" 180
@@ -342,6 +362,8 @@ flask_series() { # predict|call
   stop_server
 }
 if $flask; then
+  flask_series signature
+  flask_series signature-gthread
   flask_series predict
   flask_series call
 fi

@@ -74,16 +74,20 @@ mapfile -t scripts < <(find "$S" -name '*.sh' -type f | sort)
 for file in "${scripts[@]}"; do
   check "shellcheck ${file#"$REPO_ROOT/"}" shellcheck -x -P "$REPO_ROOT" "$file"
 done
-operator=(deploy.sh destroy.sh smoke.sh upload-model.sh build-base-image.sh test-image.sh test-scripts.sh test-workflows.sh
-  rollout.sh ship-image.sh terraform-ci.sh)
+operator=(deploy.sh destroy.sh smoke.sh upload-model.sh release-model.sh build-base-image.sh test-image.sh test-scripts.sh
+  test-workflows.sh rollout.sh ship-image.sh terraform-ci.sh)
 for name in "${operator[@]}"; do
   [[ -f "$S/$name" ]] || { fail "$name exists"; continue; }
   check "$name --help" bash -c "'$S/$name' --help | head -n 1 | grep -q '^Usage: scripts/$name'"
   check "$name is executable with strict mode" bash -c "[[ -x '$S/$name' ]] && grep -q '^set -euo pipefail' '$S/$name'"
 done
-for name in deploy.sh destroy.sh smoke.sh upload-model.sh build-base-image.sh test-image.sh rollout.sh ship-image.sh terraform-ci.sh; do
+for name in deploy.sh destroy.sh smoke.sh upload-model.sh release-model.sh build-base-image.sh test-image.sh rollout.sh \
+  ship-image.sh terraform-ci.sh; do
   expect_fail "$name rejects an unknown option" 'unknown' "$S/$name" --no-such-option
 done
+expect_fail "release-model.sh rejects an unknown command" 'unknown COMMAND' "$S/release-model.sh" --base s3://b/m promote-all
+check "release-model.sh --dry-run runs the image's release command with the store" bash -c \
+  "'$S/release-model.sh' --base s3://b/models --dry-run status --model m | grep -q 'MODEL_BASE_PATH=s3://b/models .*dev.mlserve.Main release status --model m'"
 
 echo "clear errors:"
 # A PATH with the basics but without the tool under test.

@@ -620,6 +620,7 @@ def main(argv=None) -> int:
         extra.mkdir(exist_ok=True)
         (extra / "model-card.json").write_text(json.dumps(card, indent=2) + "\n",
                                                encoding="utf-8")
+        __import__("release_artifacts").write_eval_set(extra, test_texts, test_y)  # release gate
         if out.exists():
             log(f"replacing existing {out}")
             old = staging / "old"

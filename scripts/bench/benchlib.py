@@ -133,7 +133,7 @@ def parse_hey(text):
 def point(a):
     before = json.loads(a.before)
     after = json.loads(a.after)
-    if a.kind == "wrk":
+    if a.kind in ("wrk", "openloop"):  # both write benchlib's JSON shape
         with open(a.result) as f:
             r = json.load(f)
     else:

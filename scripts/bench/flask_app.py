@@ -13,7 +13,12 @@ Run: MODEL_DIR=models/imdb-sentiment/1 gunicorn -w "$(nproc)" -b 127.0.0.1:8501 
 
 MODE=predict (default) calls `model.predict(tf.constant(texts), verbose=0)`, as those projects
 did. MODE=call calls the Keras model directly (`model(x, training=False)`), skipping predict's
-per-call machinery: a kinder reference, reported separately when scripts/bench.sh measures it.
+per-call machinery. MODE=signature is the strongest reference: no Keras at all, the SavedModel's
+`serving_default` concrete function called directly (`tf.saved_model.load(dir).signatures[...]`),
+with TensorFlow's thread pools sized for one worker per core (TF_INTRA_OP_THREADS and
+TF_INTER_OP_THREADS, default 1 each: gunicorn runs one worker per core, so bigger pools only make
+the workers fight over the same cores). scripts/bench.sh runs it under sync workers and under
+threaded workers that keep connections alive (`-k gthread`).
 """
 
 import os
@@ -28,19 +33,29 @@ from flask import Flask, jsonify, request  # noqa: E402
 MODEL_DIR = os.environ.get("MODEL_DIR", "models/imdb-sentiment/1")
 MODEL_NAME = os.environ.get("MODEL_NAME", "imdb-sentiment")
 MODE = os.environ.get("MODE", "predict")
-if MODE not in ("predict", "call"):
-    raise SystemExit(f"MODE must be predict or call, not {MODE!r}")
 
-# Keras 3 cannot load_model() a SavedModel; TFSMLayer wraps its serving signature as a layer.
-_text = keras.Input(shape=(1,), dtype="string", name="text")
-_layer = keras.layers.TFSMLayer(MODEL_DIR, call_endpoint="serving_default")
-_out = _layer(_text)
-model = keras.Model(_text, _out["output_0"] if isinstance(_out, dict) else _out)
+if MODE not in ("predict", "call", "signature"):
+    raise SystemExit(f"MODE must be predict, call or signature, not {MODE!r}")
+
+if MODE == "signature":
+    # Thread pools must be set before TensorFlow runs anything.
+    tf.config.threading.set_intra_op_parallelism_threads(int(os.environ.get("TF_INTRA_OP_THREADS", "1")))
+    tf.config.threading.set_inter_op_parallelism_threads(int(os.environ.get("TF_INTER_OP_THREADS", "1")))
+    _signature = tf.saved_model.load(MODEL_DIR).signatures["serving_default"]
+    model = None
+else:
+    # Keras 3 cannot load_model() a SavedModel; TFSMLayer wraps its serving signature as a layer.
+    _text = keras.Input(shape=(1,), dtype="string", name="text")
+    _layer = keras.layers.TFSMLayer(MODEL_DIR, call_endpoint="serving_default")
+    _out = _layer(_text)
+    model = keras.Model(_text, _out["output_0"] if isinstance(_out, dict) else _out)
 
 
 def _scores(texts):
     x = tf.constant([[t] for t in texts], dtype=tf.string)
-    if MODE == "predict":
+    if MODE == "signature":
+        y = _signature(text=x)["output_0"]
+    elif MODE == "predict":
         y = model.predict(x, verbose=0)
     else:
         y = model(x, training=False)

@@ -16,6 +16,20 @@ module "network" {
   vpc_id     = var.vpc_id
   subnet_ids = var.subnet_ids
   tags       = local.tags
+
+  private_networking = var.private_networking
+  private_subnet_ids = var.private_subnet_ids
+  nat_gateway        = var.nat_gateway
+  # Secrets in the task definition (and the API token re-reads) need Secrets Manager too.
+  interface_endpoints      = concat(["ecr.api", "ecr.dkr", "logs", "sts"], var.api_tokens_secret_arn != null || length(var.secrets) > 0 ? ["secretsmanager"] : [])
+  flow_logs_enabled        = var.flow_logs_enabled
+  flow_logs_retention_days = var.log_retention_days
+}
+
+locals {
+  # Private subnets without NAT: HTTPS only to the VPC (interface endpoints) and S3's prefix list.
+  # (An existing network's routes are not ours to know: its tasks keep 0.0.0.0/0.)
+  egress_via_endpoints = module.network.created && module.network.tasks_private && !var.nat_gateway
 }
 
 module "ecr" {
@@ -42,10 +56,22 @@ module "service" {
   name             = local.name
   vpc_id           = module.network.vpc_id
   subnet_ids       = module.network.public_subnet_ids
-  assign_public_ip = var.assign_public_ip
+  task_subnet_ids  = module.network.task_subnet_ids
+  assign_public_ip = module.network.tasks_private ? false : var.assign_public_ip
 
-  alb_ingress_cidrs = var.alb_ingress_cidrs
-  certificate_arn   = var.certificate_arn
+  task_egress_cidrs           = local.egress_via_endpoints ? [module.network.vpc_cidr] : ["0.0.0.0/0"]
+  task_egress_prefix_list_ids = local.egress_via_endpoints ? [module.network.s3_prefix_list_id] : []
+
+  alb_ingress_cidrs             = var.alb_ingress_cidrs
+  certificate_arn               = var.certificate_arn
+  alb_internal                  = var.alb_internal
+  alb_access_logs               = var.alb_access_logs
+  alb_access_logs_force_destroy = var.force_destroy
+  waf_enabled                   = var.waf_enabled
+  waf_rate_limit                = var.waf_rate_limit
+
+  api_tokens_secret_arn      = var.api_tokens_secret_arn
+  api_tokens_refresh_seconds = var.api_tokens_refresh_seconds
 
   image              = "${module.ecr.repository_url}:${var.image_tag}"
   ecr_repository_arn = module.ecr.repository_arn
@@ -128,4 +154,19 @@ module "codepipeline" {
   log_retention_days = var.log_retention_days
 
   tags = local.tags
+}
+
+# The release controller's role (GitHub OIDC, same trust context as deploys) and decision topic.
+module "release_access" {
+  source = "../../modules/release-access"
+
+  name                = local.name
+  oidc_provider_arn   = module.ci_access.oidc_provider_arn
+  github_repositories = compact([var.github_repository, var.github_repository_immutable == null ? "" : var.github_repository_immutable])
+  github_branch       = var.github_branch
+  github_environment  = var.github_environment
+  model_bucket_arn    = module.model_store.bucket_arn
+  models_prefix       = module.model_store.models_prefix
+  model_kms_key_arn   = module.model_store.kms_key_arn
+  tags                = local.tags
 }

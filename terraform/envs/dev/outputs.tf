@@ -104,3 +104,23 @@ output "codeconnections_connection_arn" {
   description = "The pipeline's GitHub connection; approve it once (console: Developer Tools > Settings > Connections) if Terraform created it."
   value       = try(module.codepipeline[0].connection_arn, null)
 }
+
+output "alb_access_logs_bucket" {
+  description = "Bucket of the load balancer's access logs; null when they are off."
+  value       = module.service.alb_access_logs_bucket
+}
+
+output "vpc_flow_log_group" {
+  description = "CloudWatch log group of the VPC flow logs; null when they are off."
+  value       = module.network.flow_log_group_name
+}
+
+output "release_role_arn" {
+  description = "Role the release workflow assumes (repository variable RELEASE_ROLE_ARN)."
+  value       = module.release_access.role_arn
+}
+
+output "release_topic_arn" {
+  description = "SNS topic with one message per release decision (RELEASE_SNS_TOPIC_ARN)."
+  value       = module.release_access.topic_arn
+}

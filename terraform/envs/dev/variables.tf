@@ -62,9 +62,69 @@ variable "subnet_ids" {
 }
 
 variable "assign_public_ip" {
-  description = "Give tasks public IPs (required in the created public-only VPC)."
+  description = "Give tasks public IPs when they run in public subnets (private_networking off). Ignored with private networking: tasks there never get one."
   type        = bool
   default     = true
+}
+
+variable "private_networking" {
+  description = "Tasks in private subnets without public IPs, reaching AWS through VPC endpoints; their egress is limited to the endpoints. Off in dev by default for cost: the 4-5 interface endpoints in 2 AZs cost ~$58-73 a month. Turn it on for any environment that serves real traffic."
+  type        = bool
+  default     = false
+}
+
+variable "private_subnet_ids" {
+  description = "With vpc_id: existing private subnets for the tasks (they need endpoints or a NAT to reach ECR, S3, CloudWatch Logs, STS)."
+  type        = list(string)
+  default     = []
+}
+
+variable "nat_gateway" {
+  description = "With private_networking: add one NAT gateway (~$33 a month) for traffic the endpoints do not serve. Task egress is then open to 0.0.0.0/0 on 443."
+  type        = bool
+  default     = false
+}
+
+variable "flow_logs_enabled" {
+  description = "VPC flow logs to CloudWatch Logs (retention: log_retention_days)."
+  type        = bool
+  default     = true
+}
+
+variable "alb_internal" {
+  description = "Make the load balancer internal (reachable only from inside the VPC or peered networks)."
+  type        = bool
+  default     = false
+}
+
+variable "alb_access_logs" {
+  description = "Load balancer access logs to a bucket of their own."
+  type        = bool
+  default     = true
+}
+
+variable "waf_enabled" {
+  description = "WAFv2 in front of the load balancer: per-IP rate limit plus AWS managed common and known-bad-inputs rules (~$8 a month plus $0.60 per million requests)."
+  type        = bool
+  default     = false
+}
+
+variable "waf_rate_limit" {
+  description = "Requests per client IP per 5 minutes before WAF blocks it."
+  type        = number
+  default     = 6000
+}
+
+variable "api_tokens_secret_arn" {
+  description = "Secrets Manager secret holding the API's bearer tokens (comma- or newline-separated). Set: the prediction and metadata endpoints need `Authorization: Bearer <token>`; the service re-reads the secret every api_tokens_refresh_seconds, so a rotation needs no restart. Create it outside Terraform so the token never lands in state (docs: terraform/README.md). Null: the API is open."
+  type        = string
+  default     = null
+}
+
+variable "api_tokens_refresh_seconds" {
+  description = "How often the service re-reads the token secret."
+  type        = number
+  default     = 300
 }
 
 variable "alb_ingress_cidrs" {

@@ -17,7 +17,19 @@ resource "aws_lb" "this" {
   enable_deletion_protection = var.alb_deletion_protection
   idle_timeout               = 60
 
+  dynamic "access_logs" {
+    for_each = var.alb_access_logs ? [1] : []
+    content {
+      bucket  = aws_s3_bucket.alb_logs[0].id
+      prefix  = local.alb_logs_prefix
+      enabled = true
+    }
+  }
+
   tags = var.tags
+
+  # ELB checks that it may write to the bucket when logging is switched on.
+  depends_on = [aws_s3_bucket_policy.alb_logs]
 }
 
 resource "aws_lb_target_group" "this" {

@@ -2,7 +2,7 @@
 # - execution role (used by ECS to start the task): pull this image, write this
 #   log group, read exactly the listed secrets;
 # - task role (used by the service): read the models prefix, write the capture
-#   prefix, nothing else.
+#   prefix, re-read the API token secret when there is one, nothing else.
 
 locals {
   ecs_tasks_trust = jsonencode({
@@ -19,8 +19,8 @@ locals {
   })
 
   bucket_arn     = var.model_bucket_arn
-  ssm_secrets    = [for v in values(var.secrets) : v if can(regex("^arn:aws[a-z-]*:ssm:", v))]
-  secretsmanager = [for v in values(var.secrets) : v if can(regex("^arn:aws[a-z-]*:secretsmanager:", v))]
+  ssm_secrets    = [for v in values(local.secrets) : v if can(regex("^arn:aws[a-z-]*:ssm:", v))]
+  secretsmanager = distinct([for v in values(local.secrets) : v if can(regex("^arn:aws[a-z-]*:secretsmanager:", v))])
 
   execution_statements = concat(
     [
@@ -90,6 +90,18 @@ locals {
       Effect   = "Allow"
       Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
       Resource = var.model_bucket_kms_key_arn
+    }],
+    var.api_tokens_secret_arn == null ? [] : [{
+      Sid      = "RereadApiTokens"
+      Effect   = "Allow"
+      Action   = ["secretsmanager:GetSecretValue"]
+      Resource = var.api_tokens_secret_arn
+    }],
+    var.api_tokens_secret_arn == null || length(var.secrets_kms_key_arns) == 0 ? [] : [{
+      Sid      = "DecryptApiTokens"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt"]
+      Resource = var.secrets_kms_key_arns
     }],
     !var.enable_execute_command ? [] : [{
       Sid      = "EcsExec"

@@ -25,7 +25,13 @@ locals {
     LOG_FORMAT               = var.log_format
     SHUTDOWN_TIMEOUT_SECONDS = tostring(var.shutdown_timeout_seconds)
     AWS_REGION               = local.region
+    }, var.api_tokens_secret_arn == null ? {} : {
+    API_TOKENS_SECRET_ID       = var.api_tokens_secret_arn
+    API_TOKENS_REFRESH_SECONDS = tostring(var.api_tokens_refresh_seconds)
   })
+
+  # The API tokens come in through valueFrom like every other secret.
+  secrets = merge(var.secrets, var.api_tokens_secret_arn == null ? {} : { API_TOKENS = var.api_tokens_secret_arn })
 
   container = {
     name      = var.container_name
@@ -41,7 +47,7 @@ locals {
     }]
 
     environment = [for k in sort(keys(local.environment)) : { name = k, value = local.environment[k] }]
-    secrets     = [for k in sort(keys(var.secrets)) : { name = k, valueFrom = var.secrets[k] }]
+    secrets     = [for k in sort(keys(local.secrets)) : { name = k, valueFrom = local.secrets[k] }]
 
     healthCheck = {
       command     = var.health_check_command
@@ -156,7 +162,7 @@ resource "aws_ecs_service" "this" {
   }
 
   network_configuration {
-    subnets          = var.subnet_ids
+    subnets          = coalesce(var.task_subnet_ids, var.subnet_ids)
     security_groups  = [aws_security_group.tasks.id]
     assign_public_ip = var.assign_public_ip
   }
@@ -205,7 +211,7 @@ resource "aws_ecs_service" "ci_deployed" {
   }
 
   network_configuration {
-    subnets          = var.subnet_ids
+    subnets          = coalesce(var.task_subnet_ids, var.subnet_ids)
     security_groups  = [aws_security_group.tasks.id]
     assign_public_ip = var.assign_public_ip
   }

@@ -102,3 +102,23 @@ output "tasks_security_group_id" {
   description = "Security group of the tasks."
   value       = aws_security_group.tasks.id
 }
+
+output "alb_access_logs_bucket" {
+  description = "Bucket of the load balancer's access logs (under alb/AWSLogs/); null when they are off."
+  value       = one(aws_s3_bucket.alb_logs[*].bucket)
+}
+
+output "waf_web_acl_arn" {
+  description = "The WAFv2 web ACL on the load balancer; null without one."
+  value       = one(aws_wafv2_web_acl.this[*].arn)
+}
+
+output "container_secrets" {
+  description = "Secret environment variables of the container: name => ARN it is read from (valueFrom)."
+  value       = local.secrets
+}
+
+output "tasks_egress" {
+  description = "Where the tasks may go on 443: CIDR blocks and prefix lists."
+  value       = { cidrs = var.task_egress_cidrs, prefix_lists = var.task_egress_prefix_list_ids }
+}

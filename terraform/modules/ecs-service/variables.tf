@@ -33,6 +33,34 @@ variable "subnet_ids" {
   }
 }
 
+variable "task_subnet_ids" {
+  description = "Subnets for the tasks when they differ from the load balancer's (private subnets). Null: subnet_ids."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.task_subnet_ids == null || length(coalesce(var.task_subnet_ids, [])) >= 2
+    error_message = "task_subnet_ids must list at least two subnets in different AZs."
+  }
+}
+
+variable "task_egress_cidrs" {
+  description = "IPv4 CIDR blocks the tasks may reach on HTTPS (443). Private networking without NAT: the VPC's CIDR (interface endpoints); with public IPs or a NAT: 0.0.0.0/0."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+
+  validation {
+    condition     = alltrue([for c in var.task_egress_cidrs : can(cidrnetmask(c))])
+    error_message = "task_egress_cidrs must contain IPv4 CIDR blocks."
+  }
+}
+
+variable "task_egress_prefix_list_ids" {
+  description = "Prefix lists the tasks may reach on HTTPS (443), e.g. the S3 gateway endpoint's."
+  type        = list(string)
+  default     = []
+}
+
 variable "assign_public_ip" {
   description = "Give tasks a public IP. Needed in public subnets without NAT (the default network) to reach ECR, S3 and CloudWatch Logs; inbound traffic is still limited to the load balancer by the security group."
   type        = bool
@@ -54,6 +82,57 @@ variable "alb_internal" {
   description = "Make the load balancer internal (reachable only inside the VPC)."
   type        = bool
   default     = false
+}
+
+variable "alb_access_logs" {
+  description = "Write the load balancer's access logs to an S3 bucket this module creates (SSE-S3, public access blocked, TLS only, expiring after alb_access_logs_retention_days)."
+  type        = bool
+  default     = true
+}
+
+variable "alb_access_logs_retention_days" {
+  description = "Days the load balancer's access logs are kept."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.alb_access_logs_retention_days >= 1
+    error_message = "alb_access_logs_retention_days must be at least 1."
+  }
+}
+
+variable "alb_access_logs_force_destroy" {
+  description = "Let `terraform destroy` delete the access-log bucket with its logs in it."
+  type        = bool
+  default     = false
+}
+
+variable "waf_enabled" {
+  description = "Put a WAFv2 web ACL in front of the load balancer: AWS managed common and known-bad-inputs rules and a per-IP rate limit (about $5 a month per ACL, $1 per rule, $0.60 per million requests)."
+  type        = bool
+  default     = false
+}
+
+variable "waf_rate_limit" {
+  description = "Requests one client IP may send per waf_rate_window_seconds before WAF blocks it."
+  type        = number
+  default     = 6000
+
+  validation {
+    condition     = var.waf_rate_limit >= 10 && var.waf_rate_limit <= 2000000000
+    error_message = "waf_rate_limit must be between 10 and 2,000,000,000."
+  }
+}
+
+variable "waf_rate_window_seconds" {
+  description = "Window of the per-IP rate limit: 60, 120, 300 or 600 seconds."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = contains([60, 120, 300, 600], var.waf_rate_window_seconds)
+    error_message = "waf_rate_window_seconds must be 60, 120, 300 or 600."
+  }
 }
 
 variable "alb_deletion_protection" {
@@ -231,6 +310,28 @@ variable "secrets" {
   validation {
     condition     = alltrue([for v in values(var.secrets) : can(regex("^arn:aws[a-z-]*:(secretsmanager|ssm):", v))])
     error_message = "secrets values must be Secrets Manager or SSM parameter ARNs."
+  }
+}
+
+variable "api_tokens_secret_arn" {
+  description = "Secrets Manager secret holding the API's bearer tokens (comma- or newline-separated). Set: ECS injects it as API_TOKENS (valueFrom), the service re-reads it every api_tokens_refresh_seconds for rotation, the execution and task roles may read exactly this secret. Null: the API is open."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.api_tokens_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:", var.api_tokens_secret_arn))
+    error_message = "api_tokens_secret_arn must be a Secrets Manager secret ARN."
+  }
+}
+
+variable "api_tokens_refresh_seconds" {
+  description = "How often the service re-reads the API token secret (a rotation is in force after at most this long)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.api_tokens_refresh_seconds >= 1 && var.api_tokens_refresh_seconds <= 86400
+    error_message = "api_tokens_refresh_seconds must be 1-86400."
   }
 }
 

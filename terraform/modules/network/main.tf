@@ -1,10 +1,13 @@
-# A small public-only network: one VPC, an internet gateway and one public
-# subnet per AZ. No NAT gateways: tasks get public IPs and talk to AWS APIs over
-# the internet gateway, which keeps a demo service cheap. Pass vpc_id and
-# subnet_ids to use an existing network instead (nothing is created then).
+# The service's network: one VPC, an internet gateway and one public subnet per
+# AZ for the load balancer; with private_networking (private.tf) also private
+# subnets for the tasks and VPC endpoints, else the tasks run in the public
+# subnets with public IPs. Flow logs in flow_logs.tf. Pass vpc_id and
+# subnet_ids (and private_subnet_ids) to use an existing network instead.
 
 locals {
-  create_vpc = var.vpc_id == null
+  create_vpc    = var.vpc_id == null
+  vpc_id        = local.create_vpc ? aws_vpc.this[0].id : var.vpc_id
+  tasks_private = local.create_vpc ? var.private_networking : length(var.private_subnet_ids) > 0
   azs = (
     !local.create_vpc ? [] :
     var.azs != null ? var.azs :
@@ -80,4 +83,10 @@ resource "aws_route_table_association" "public" {
 
   subnet_id      = aws_subnet.public[count.index].id
   route_table_id = aws_route_table.public[0].id
+}
+
+data "aws_vpc" "existing" {
+  count = local.create_vpc ? 0 : 1
+
+  id = var.vpc_id
 }

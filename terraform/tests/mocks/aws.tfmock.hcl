@@ -140,3 +140,33 @@ mock_resource "aws_iam_policy" {
     arn = "arn:aws:iam::123456789012:policy/mock-policy"
   }
 }
+
+mock_data "aws_vpc" {
+  defaults = {
+    cidr_block = "10.50.0.0/16"
+  }
+}
+
+mock_resource "aws_vpc_endpoint" {
+  defaults = {
+    prefix_list_id = "pl-6da54004"
+  }
+}
+
+mock_data "aws_elb_service_account" {
+  defaults = {
+    arn = "arn:aws:iam::156460612806:root"
+  }
+}
+
+mock_resource "aws_wafv2_web_acl" {
+  defaults = {
+    arn = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/mock/0123abcd-0123-0123-0123-0123456789ab"
+  }
+}
+
+mock_resource "aws_secretsmanager_secret" {
+  defaults = {
+    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mock-api-tokens-AbCdEf"
+  }
+}

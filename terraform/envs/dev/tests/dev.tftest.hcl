@@ -49,6 +49,67 @@ run "rejects_a_mutable_image_tag" {
   expect_failures = [var.image_tag]
 }
 
+run "dev_defaults_keep_tasks_public_but_logged" {
+  command = apply
+
+  assert {
+    condition     = !module.network.tasks_private && module.network.task_subnet_ids == module.network.public_subnet_ids
+    error_message = "Dev keeps the tasks in the public subnets by default (endpoints cost)."
+  }
+
+  assert {
+    condition     = output.vpc_flow_log_group == "/vpc/ml-serve-ecs-dev/flow-logs" && output.alb_access_logs_bucket == "ml-serve-ecs-dev-alb-logs-123456789012"
+    error_message = "Flow logs and ALB access logs are on even in dev."
+  }
+
+  assert {
+    condition     = module.service.tasks_egress.cidrs == tolist(["0.0.0.0/0"]) && length(module.service.tasks_egress.prefix_lists) == 0
+    error_message = "Tasks with public IPs reach AWS over the internet on 443."
+  }
+
+  assert {
+    condition     = !contains(keys(module.service.container_secrets), "API_TOKENS")
+    error_message = "The API is open unless a token secret is given."
+  }
+}
+
+run "private_networking_with_api_auth" {
+  command = apply
+
+  variables {
+    private_networking    = true
+    api_tokens_secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ml-serve-ecs-dev/api-tokens-AbCdEf"
+    waf_enabled           = true
+  }
+
+  assert {
+    condition     = module.network.tasks_private && length(module.network.task_subnet_ids) == 2 && module.network.task_subnet_ids != module.network.public_subnet_ids
+    error_message = "Tasks run in the private subnets."
+  }
+
+  assert {
+    condition     = keys(module.network.interface_endpoint_ids) == ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts"]
+    error_message = "With API tokens the tasks also need the Secrets Manager endpoint."
+  }
+
+  assert {
+    condition = (
+      module.service.container_secrets == tomap({ API_TOKENS = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ml-serve-ecs-dev/api-tokens-AbCdEf" })
+    )
+    error_message = "The token secret reaches the task definition through valueFrom."
+  }
+
+  assert {
+    condition     = module.service.tasks_egress.cidrs == tolist(["10.20.0.0/16"]) && module.service.tasks_egress.prefix_lists == tolist(["pl-6da54004"])
+    error_message = "Private tasks without NAT may reach only the VPC's endpoints and S3's prefix list."
+  }
+
+  assert {
+    condition     = module.service.waf_web_acl_arn != null
+    error_message = "The WAF is wired in."
+  }
+}
+
 run "codepipeline_is_optional_and_wired_to_the_service" {
   command = apply
 

@@ -68,8 +68,58 @@ run "defaults_are_safe" {
   }
 
   assert {
-    condition     = aws_vpc_security_group_egress_rule.tasks_https.from_port == 443 && aws_vpc_security_group_egress_rule.tasks_https.to_port == 443
+    condition = (
+      keys(aws_vpc_security_group_egress_rule.tasks_https) == ["0.0.0.0/0"] &&
+      aws_vpc_security_group_egress_rule.tasks_https["0.0.0.0/0"].from_port == 443 &&
+      aws_vpc_security_group_egress_rule.tasks_https["0.0.0.0/0"].to_port == 443 &&
+      length(aws_vpc_security_group_egress_rule.tasks_https_prefix_lists) == 0
+    )
     error_message = "Tasks may only go out on HTTPS."
+  }
+
+  # --- access logs and WAF -----------------------------------------------------------
+  assert {
+    condition = (
+      one(aws_lb.this.access_logs).enabled &&
+      one(aws_lb.this.access_logs).bucket == aws_s3_bucket.alb_logs[0].id &&
+      one(aws_lb.this.access_logs).prefix == "alb" &&
+      aws_s3_bucket.alb_logs[0].bucket == "mlserve-test-alb-logs-123456789012"
+    )
+    error_message = "The load balancer must write access logs to its own bucket, under alb/."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_s3_bucket_policy.alb_logs[0].policy).Statement[0].Principal.AWS == "arn:aws:iam::156460612806:root" &&
+      jsondecode(aws_s3_bucket_policy.alb_logs[0].policy).Statement[1].Principal.Service == "logdelivery.elasticloadbalancing.amazonaws.com" &&
+      alltrue([for st in slice(jsondecode(aws_s3_bucket_policy.alb_logs[0].policy).Statement, 0, 2) :
+        st.Effect == "Allow" && st.Action == "s3:PutObject" &&
+        st.Resource == "arn:aws:s3:::mock-bucket/alb/AWSLogs/123456789012/*"
+      ]) &&
+      jsondecode(aws_s3_bucket_policy.alb_logs[0].policy).Statement[2].Effect == "Deny" &&
+      jsondecode(aws_s3_bucket_policy.alb_logs[0].policy).Statement[2].Condition.Bool["aws:SecureTransport"] == "false"
+    )
+    error_message = "Only ELB (its regional account or the log-delivery principal) may put logs, only under this account's prefix, only over TLS."
+  }
+
+  assert {
+    condition = (
+      aws_s3_bucket_public_access_block.alb_logs[0].block_public_acls && aws_s3_bucket_public_access_block.alb_logs[0].block_public_policy &&
+      aws_s3_bucket_public_access_block.alb_logs[0].ignore_public_acls && aws_s3_bucket_public_access_block.alb_logs[0].restrict_public_buckets &&
+      one(one(aws_s3_bucket_server_side_encryption_configuration.alb_logs[0].rule).apply_server_side_encryption_by_default).sse_algorithm == "AES256" &&
+      one(aws_s3_bucket_lifecycle_configuration.alb_logs[0].rule).expiration[0].days == 90
+    )
+    error_message = "The access-log bucket is private, SSE-S3 encrypted (what ELB supports) and expires logs after 90 days."
+  }
+
+  assert {
+    condition     = length(aws_wafv2_web_acl.this) == 0 && length(aws_wafv2_web_acl_association.this) == 0
+    error_message = "WAF is opt-in."
+  }
+
+  assert {
+    condition     = !contains([for s in jsondecode(aws_ecs_task_definition.this.container_definitions)[0].secrets : s.name], "API_TOKENS")
+    error_message = "Without a token secret the API is open: no API_TOKENS."
   }
 
   # --- load balancer -------------------------------------------------------------
@@ -287,4 +337,148 @@ run "rejects_a_drain_time_beyond_fargate_stop_timeout" {
   }
 
   expect_failures = [var.shutdown_timeout_seconds]
+}
+
+run "private_subnets_and_limited_egress" {
+  command = apply
+
+  variables {
+    task_subnet_ids             = ["subnet-0cccccccccccccccc", "subnet-0dddddddddddddddd"]
+    assign_public_ip            = false
+    task_egress_cidrs           = ["10.20.0.0/16"]
+    task_egress_prefix_list_ids = ["pl-6da54004"]
+    alb_internal                = true
+  }
+
+  assert {
+    condition = (
+      one(aws_ecs_service.ci_deployed[0].network_configuration).subnets == toset(["subnet-0cccccccccccccccc", "subnet-0dddddddddddddddd"]) &&
+      !one(aws_ecs_service.ci_deployed[0].network_configuration).assign_public_ip
+    )
+    error_message = "Tasks run in the private subnets without a public IP."
+  }
+
+  assert {
+    condition     = aws_lb.this.subnets == toset(["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]) && aws_lb.this.internal
+    error_message = "The load balancer stays in subnet_ids, internal when asked."
+  }
+
+  assert {
+    condition = (
+      keys(aws_vpc_security_group_egress_rule.tasks_https) == ["10.20.0.0/16"] &&
+      aws_vpc_security_group_egress_rule.tasks_https_prefix_lists[0].prefix_list_id == "pl-6da54004" &&
+      aws_vpc_security_group_egress_rule.tasks_https_prefix_lists[0].from_port == 443 &&
+      aws_vpc_security_group_egress_rule.tasks_https_prefix_lists[0].cidr_ipv4 == null
+    )
+    error_message = "Tasks may reach only the VPC (endpoints) and the S3 prefix list on 443: no 0.0.0.0/0."
+  }
+}
+
+run "waf_in_front_of_the_load_balancer" {
+  command = apply
+
+  variables {
+    waf_enabled    = true
+    waf_rate_limit = 1200
+  }
+
+  assert {
+    condition = (
+      aws_wafv2_web_acl_association.this[0].resource_arn == aws_lb.this.arn &&
+      aws_wafv2_web_acl_association.this[0].web_acl_arn == aws_wafv2_web_acl.this[0].arn &&
+      aws_wafv2_web_acl.this[0].scope == "REGIONAL" &&
+      length(one(aws_wafv2_web_acl.this[0].default_action).allow) == 1
+    )
+    error_message = "A regional web ACL, allowing by default, is associated with the load balancer."
+  }
+
+  assert {
+    condition = (
+      { for r in aws_wafv2_web_acl.this[0].rule : r.name => r.priority } ==
+      { "rate-limit-per-ip" = 0, "aws-common" = 1, "aws-known-bad-inputs" = 2 }
+    )
+    error_message = "Rules: per-IP rate limit first, then the two AWS managed rule sets."
+  }
+
+  assert {
+    condition = alltrue([
+      for r in aws_wafv2_web_acl.this[0].rule : (
+        length(one(r.action).block) == 1 &&
+        one(one(r.statement).rate_based_statement).limit == 1200 &&
+        one(one(r.statement).rate_based_statement).aggregate_key_type == "IP" &&
+        one(one(r.statement).rate_based_statement).evaluation_window_sec == 300
+      ) if r.name == "rate-limit-per-ip"
+    ])
+    error_message = "The rate rule blocks an IP over the limit in a 5-minute window."
+  }
+
+  assert {
+    condition = (
+      toset(flatten([for r in aws_wafv2_web_acl.this[0].rule : [
+        for s in r.statement : [for m in s.managed_rule_group_statement : "${m.vendor_name}/${m.name}"]
+      ]])) == toset(["AWS/AWSManagedRulesCommonRuleSet", "AWS/AWSManagedRulesKnownBadInputsRuleSet"])
+    )
+    error_message = "The AWS common and known-bad-inputs managed rule sets are applied."
+  }
+
+  assert {
+    condition = alltrue([
+      for r in aws_wafv2_web_acl.this[0].rule : (
+        one(one(one(r.statement).managed_rule_group_statement).rule_action_override).name == "SizeRestrictions_BODY" &&
+        length(one(one(one(one(r.statement).managed_rule_group_statement).rule_action_override).action_to_use).count) == 1
+      ) if r.name == "aws-common"
+    ])
+    error_message = "The 8 KB body rule only counts: prediction batches are larger and the service limits bodies itself."
+  }
+}
+
+run "api_tokens_from_secrets_manager" {
+  command = apply
+
+  variables {
+    api_tokens_secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mlserve/api-tokens-AbCdEf"
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_ecs_task_definition.this.container_definitions)[0].secrets == [{ name = "API_TOKENS", valueFrom = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mlserve/api-tokens-AbCdEf" }]
+    )
+    error_message = "The tokens reach the container as API_TOKENS through valueFrom."
+  }
+
+  assert {
+    condition = (
+      { for e in jsondecode(aws_ecs_task_definition.this.container_definitions)[0].environment : e.name => e.value if startswith(e.name, "API_") } == {
+        API_TOKENS_SECRET_ID       = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mlserve/api-tokens-AbCdEf"
+        API_TOKENS_REFRESH_SECONDS = "300"
+      }
+    )
+    error_message = "The service gets the secret's id (not its value) to re-read it, and the interval."
+  }
+
+  assert {
+    condition = (
+      [for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : s.Resource if contains(flatten([s.Action]), "secretsmanager:GetSecretValue")] ==
+      [["arn:aws:secretsmanager:eu-west-1:123456789012:secret:mlserve/api-tokens-AbCdEf"]]
+    )
+    error_message = "The execution role may read only that secret."
+  }
+
+  assert {
+    condition = (
+      [for s in jsondecode(aws_iam_role_policy.task.policy).Statement : s.Resource if contains(flatten([s.Action]), "secretsmanager:GetSecretValue")] ==
+      ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:mlserve/api-tokens-AbCdEf"]
+    )
+    error_message = "The task role may re-read only that secret."
+  }
+}
+
+run "rejects_a_token_secret_that_is_not_secrets_manager" {
+  command = plan
+
+  variables {
+    api_tokens_secret_arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/tokens"
+  }
+
+  expect_failures = [var.api_tokens_secret_arn]
 }

@@ -6,6 +6,7 @@ import dev.mlserve.config.ServerConfig;
 import dev.mlserve.http.HttpApi;
 import dev.mlserve.http.ServerState;
 import dev.mlserve.metrics.ServingMetrics;
+import dev.mlserve.model.ModelLoader;
 import dev.mlserve.model.ModelRegistry;
 import dev.mlserve.predict.PredictionService;
 import dev.mlserve.store.LocalModelSource;
@@ -53,8 +54,16 @@ public final class App implements AutoCloseable {
     this.registry = new ModelRegistry();
     this.source = source;
     this.capture = capture;
-    this.sync = new ModelSync(source, registry, config.versionPolicy(), metrics);
     this.predictions = new PredictionService(registry, config, metrics, capture);
+    this.sync =
+        new ModelSync(
+            source,
+            registry,
+            config.versionPolicy(),
+            metrics,
+            new ModelLoader.Threads(
+                config.tensorFlow().intraOpThreads(), config.tensorFlow().interOpThreads()),
+            predictions::applySettings);
     this.http = new HttpApi(config, predictions, metrics, state).create();
     metrics.gauge("mlserve_requests_in_flight", "HTTP requests being served", state::inFlight);
     metrics.gauge(

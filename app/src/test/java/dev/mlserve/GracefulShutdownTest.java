@@ -121,7 +121,11 @@ class GracefulShutdownTest {
       t.start();
       clients.add(t);
     }
-    Thread.sleep(1500);
+    // Wait for load to be really running (a fixed sleep saw none answered on a busy machine).
+    long loadDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (ok.get() <= 10 && failures.isEmpty() && System.nanoTime() < loadDeadline) {
+      Thread.sleep(100);
+    }
     int beforeSigterm = ok.get();
     server.destroy(); // SIGTERM
     assertThat(server.waitFor(40, TimeUnit.SECONDS)).as("server exited").isTrue();

@@ -34,6 +34,72 @@ public final class TestSupport {
     return Path.of("..", "models").toAbsolutePath().normalize();
   }
 
+  /**
+   * The test SavedModels (training/fixtures/make_test_models.py): {@code calc/1} with numeric,
+   * multi-input, unbatched and [-1, 1] vs [-1] signatures.
+   */
+  public static Path fixtureModels() {
+    return Path.of("src", "test", "resources", "models").toAbsolutePath().normalize();
+  }
+
+  /** A models folder under {@code dir} holding the demo model and the test model calc. */
+  public static Path demoAndCalc(Path dir) throws IOException {
+    copyTree(demoModels().resolve(MODEL), dir.resolve(MODEL));
+    copyTree(fixtureModels().resolve("calc"), dir.resolve("calc"));
+    return dir;
+  }
+
+  /** Starts a real server on loopback serving the models in {@code base}. */
+  public static App startServer(Path base, Map<String, String> overrides) {
+    Map<String, String> env = new HashMap<>(overrides);
+    env.put("MODEL_BASE_PATH", base.toString());
+    return startServer(env);
+  }
+
+  /** The demo model's golden scores by case name (training/golden/imdb-sentiment-1.json). */
+  public static Map<String, Golden> golden() {
+    try {
+      JsonNode root =
+          JSON.readTree(
+              demoModels()
+                  .resolveSibling("training")
+                  .resolve("golden/imdb-sentiment-1.json")
+                  .toFile());
+      Map<String, Golden> cases = new java.util.LinkedHashMap<>();
+      for (JsonNode c : root.get("cases")) {
+        cases.put(
+            c.get("name").asText(), new Golden(c.get("text").asText(), c.get("score").asDouble()));
+      }
+      return cases;
+    } catch (IOException e) {
+      throw new IllegalStateException("golden file unreadable", e);
+    }
+  }
+
+  /** One golden case: a text and the score Python computed for it. */
+  public record Golden(String text, double score) {
+    /** The golden file's tolerance: batched and single calls differ in the last float bits. */
+    public static final double TOLERANCE = 1e-5;
+  }
+
+  /** The sum of every sample of a Prometheus metric whose line contains all {@code labels}. */
+  public static double metric(App app, String name, String... labels) {
+    double sum = 0;
+    for (String line : get(app, "/metrics").body().split("\n")) {
+      if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) {
+        continue;
+      }
+      boolean all = true;
+      for (String l : labels) {
+        all &= line.contains(l);
+      }
+      if (all) {
+        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return sum;
+  }
+
   public static Path demoVersion() {
     return demoModels().resolve(MODEL).resolve("1");
   }

@@ -23,6 +23,8 @@ import java.util.Optional;
  * @param lowConfidenceBand scores inside this band are flagged low-confidence; empty = off
  * @param logFormat {@code json} or {@code text}
  * @param shutdownTimeout how long in-flight requests may take to finish after SIGTERM
+ * @param tensorFlow TensorFlow session thread pools
+ * @param auth bearer-token authentication of the prediction and metadata endpoints
  */
 public record ServerConfig(
     int port,
@@ -35,7 +37,9 @@ public record ServerConfig(
     Capture capture,
     Optional<Band> lowConfidenceBand,
     String logFormat,
-    Duration shutdownTimeout) {
+    Duration shutdownTimeout,
+    TensorFlow tensorFlow,
+    Auth auth) {
 
   /** Request limits. */
   public record Limits(long maxBodyBytes, int maxRows, int maxTextChars) {}
@@ -52,25 +56,85 @@ public record ServerConfig(
       int maxRecordsPerFile,
       Duration flushInterval) {}
 
-  /** A closed score interval [low, high]. */
-  public record Band(double low, double high) {
-    public boolean contains(double score) {
-      return score >= low && score <= high;
+  /**
+   * TensorFlow's session thread pools for every loaded model (0 = TensorFlow's choice, one thread
+   * per core). The batch workers already run calls side by side, so each call gets one thread of
+   * each by default: docs/BENCHMARKS.md has the measurement.
+   */
+  public record TensorFlow(int intraOpThreads, int interOpThreads) {}
+
+  /**
+   * Bearer-token authentication. Off when no token and no secret is configured. The tokens are
+   * secrets: {@link #toString} and every error message leave them out.
+   *
+   * @param tokens the accepted tokens ({@code API_TOKENS}, injected by ECS from Secrets Manager)
+   * @param secretId a Secrets Manager secret re-read every {@code refreshInterval} for rotation
+   *     without a restart ({@code API_TOKENS_SECRET_ID}); empty = the tokens never change
+   * @param refreshInterval how often the secret is re-read ({@code API_TOKENS_REFRESH_SECONDS})
+   */
+  public record Auth(List<String> tokens, Optional<String> secretId, Duration refreshInterval) {
+    /** Shortest token accepted: 16 characters (about 96 bits when random). */
+    public static final int MIN_TOKEN_CHARS = 16;
+
+    private static final java.util.regex.Pattern TOKEN68 =
+        java.util.regex.Pattern.compile("[A-Za-z0-9._~+/-]+=*");
+
+    public Auth {
+      tokens = List.copyOf(tokens);
     }
 
-    /** Parses {@code "0.4,0.6"}; throws with a readable message. */
-    public static Band parse(String text) {
-      String[] parts = text.split(",");
-      if (parts.length != 2) {
-        throw new IllegalArgumentException(
-            "expected two numbers like 0.4,0.6 but got '" + text + "'");
+    /** No authentication. */
+    public static Auth off() {
+      return new Auth(List.of(), Optional.empty(), Duration.ofMinutes(5));
+    }
+
+    public boolean enabled() {
+      return !tokens.isEmpty() || secretId.isPresent();
+    }
+
+    /**
+     * Splits a token list (separated by commas, spaces or newlines: a secret may hold the new and
+     * the old token during a rotation). Throws without quoting any token.
+     */
+    public static List<String> parseTokens(String text) {
+      List<String> tokens = new ArrayList<>();
+      int position = 0;
+      for (String t : text.split("[,\\s]+")) {
+        if (t.isEmpty()) {
+          continue;
+        }
+        position++;
+        if (t.length() < MIN_TOKEN_CHARS || t.length() > 4096) {
+          throw new IllegalArgumentException(
+              "token #"
+                  + position
+                  + " has "
+                  + t.length()
+                  + " characters; tokens need "
+                  + MIN_TOKEN_CHARS
+                  + " to 4096");
+        }
+        if (!TOKEN68.matcher(t).matches()) {
+          throw new IllegalArgumentException(
+              "token #" + position + " has characters outside A-Z a-z 0-9 - . _ ~ + / =");
+        }
+        tokens.add(t);
       }
-      double low = Double.parseDouble(parts[0].trim());
-      double high = Double.parseDouble(parts[1].trim());
-      if (!(low >= 0 && low <= high && high <= 1)) {
-        throw new IllegalArgumentException("needs 0 <= low <= high <= 1, got '" + text + "'");
+      if (tokens.isEmpty()) {
+        throw new IllegalArgumentException("no token in it");
       }
-      return new Band(low, high);
+      return List.copyOf(tokens);
+    }
+
+    @Override
+    public String toString() {
+      return "Auth[tokens="
+          + tokens.size()
+          + " (hidden), secretId="
+          + secretId.orElse("-")
+          + ", refreshInterval="
+          + refreshInterval
+          + "]";
     }
   }
 
@@ -132,9 +196,32 @@ public record ServerConfig(
       r.problem("LOG_FORMAT must be json or text, got '" + logFormat + "'");
     }
     Duration shutdown = Duration.ofSeconds(r.integer("SHUTDOWN_TIMEOUT_SECONDS", 20, 0, 3600));
+    TensorFlow tensorFlow =
+        new TensorFlow(
+            r.integer("TF_INTRA_OP_THREADS", 1, 0, 1024),
+            r.integer("TF_INTER_OP_THREADS", 1, 0, 1024));
+    Auth auth =
+        new Auth(
+            r.optional("API_TOKENS")
+                .map(t -> r.parsed("API_TOKENS", t, Auth::parseTokens))
+                .orElse(List.of()),
+            r.optional("API_TOKENS_SECRET_ID"),
+            Duration.ofSeconds(r.integer("API_TOKENS_REFRESH_SECONDS", 300, 1, 86_400)));
     r.failIfProblems();
     return new ServerConfig(
-        port, base, cache, poll, policy, limits, batching, capture, band, logFormat, shutdown);
+        port,
+        base,
+        cache,
+        poll,
+        policy,
+        limits,
+        batching,
+        capture,
+        band,
+        logFormat,
+        shutdown,
+        tensorFlow,
+        auth);
   }
 
   private static final java.util.regex.Pattern S3_URI =
@@ -148,21 +235,6 @@ public record ServerConfig(
   /** True when the models come from S3 rather than a folder. */
   public boolean modelsFromS3() {
     return modelBasePath.startsWith("s3://");
-  }
-
-  public ServerConfig withPort(int newPort) {
-    return new ServerConfig(
-        newPort,
-        modelBasePath,
-        modelCacheDir,
-        modelPollSeconds,
-        versionPolicy,
-        limits,
-        batching,
-        capture,
-        lowConfidenceBand,
-        logFormat,
-        shutdownTimeout);
   }
 
   /** Reads typed values and remembers every problem, so one start shows them all. */

@@ -21,6 +21,7 @@ public record VersionPolicy(Kind kind, int latestCount, Set<Long> specific) {
     SPECIFIC
   }
 
+  @com.fasterxml.jackson.annotation.JsonCreator
   public static VersionPolicy parse(String text) {
     String t = text.trim().toLowerCase(Locale.ROOT);
     if (t.equals("latest")) {
@@ -73,12 +74,15 @@ public record VersionPolicy(Kind kind, int latestCount, Set<Long> specific) {
     return chosen.descendingSet();
   }
 
+  @com.fasterxml.jackson.annotation.JsonValue
   @Override
   public String toString() {
     return switch (kind) {
       case ALL -> "all";
       case LATEST -> "latest:" + latestCount;
-      case SPECIFIC -> "specific:" + new TreeSet<>(specific);
+      case SPECIFIC ->
+          "specific:"
+              + String.join(",", new TreeSet<>(specific).stream().map(String::valueOf).toList());
     };
   }
 }

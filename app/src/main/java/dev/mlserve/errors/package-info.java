@@ -1,2 +1,5 @@
-/** Client-facing failures with their HTTP status; a leaf every package may throw. */
+/**
+ * The domain's request failures, a closed set every package may throw and only http maps to a
+ * status. A leaf: it depends on nothing else in the service.
+ */
 package dev.mlserve.errors;

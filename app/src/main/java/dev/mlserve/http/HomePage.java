@@ -1,28 +1,29 @@
 package dev.mlserve.http;
 
-import dev.mlserve.model.ModelRegistry;
-import dev.mlserve.model.ModelSettings;
-import dev.mlserve.model.ModelVersion;
+import dev.mlserve.errors.ServingException;
+import dev.mlserve.model.DType;
 import dev.mlserve.model.SignatureSpec;
 import dev.mlserve.model.TensorSpec;
+import dev.mlserve.predict.ModelView;
+import dev.mlserve.predict.PredictionService;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
  * The page at {@code /}: every endpoint, every model with its versions, signatures, labels and
- * variants, and a form to try a text. Rendered on the server from the live registry; the form's
- * script calls the TensorFlow Serving endpoint like any client would.
+ * variants, and a form to try a text. Rendered on the server from the read-only model view; the
+ * form's script calls the TensorFlow Serving endpoint like any client would.
  */
 final class HomePage {
-  private final ModelRegistry registry;
+  private final PredictionService predictions;
   private final String template;
 
-  HomePage(ModelRegistry registry) {
-    this.registry = registry;
+  HomePage(PredictionService predictions) {
+    this.predictions = predictions;
     try (InputStream in = HomePage.class.getResourceAsStream("/home.html")) {
       this.template = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException | NullPointerException e) {
@@ -33,12 +34,17 @@ final class HomePage {
   String render() {
     StringBuilder models = new StringBuilder();
     StringBuilder options = new StringBuilder();
-    for (String name : registry.modelNames()) {
-      List<Long> live = registry.liveVersions(name);
+    for (String name : predictions.modelNames()) {
+      ModelView view;
+      try {
+        view = predictions.model(name);
+      } catch (ServingException e) {
+        continue; // gone since the names were read
+      }
       models.append("<section class=\"model\" data-model=\"").append(esc(name)).append("\">");
       models.append("<h3>").append(esc(name)).append("</h3>");
       models.append("<p>Versions: ");
-      for (var s : registry.status(name)) {
+      for (var s : view.versions()) {
         models
             .append("<span class=\"version ")
             .append(s.state().name().toLowerCase())
@@ -51,17 +57,14 @@ final class HomePage {
             .append("</span> ");
       }
       models.append("</p>");
-      ModelSettings settings = registry.settings(name);
-      if (!settings.labels().isEmpty()) {
+      if (!view.labels().isEmpty()) {
         models.append("<p>Labels: ");
-        settings
-            .labels()
-            .forEach((l, v) -> models.append(esc(l)).append(" → v").append(v).append(" "));
+        view.labels().forEach((l, v) -> models.append(esc(l)).append(" → v").append(v).append(" "));
         models.append("</p>");
       }
-      if (!settings.variants().isEmpty()) {
+      if (!view.variants().isEmpty()) {
         models.append("<p>Variants: ");
-        for (var v : settings.variants()) {
+        for (var v : view.variants()) {
           models
               .append(esc(v.name()))
               .append(" (")
@@ -73,9 +76,14 @@ final class HomePage {
         }
         models.append("</p>");
       }
-      if (!live.isEmpty()) {
-        ModelVersion mv = registry.acquire(name, OptionalLong.of(live.get(0)));
+      if (!view.live().isEmpty()) {
+        ModelView.Version mv;
         try {
+          mv = predictions.describe(name, OptionalLong.of(view.live().get(0)), Optional.empty());
+        } catch (ServingException e) {
+          mv = null; // unloaded since the view was taken
+        }
+        if (mv != null) {
           models.append("<table><tr><th>signature</th><th>inputs</th><th>outputs</th></tr>");
           for (SignatureSpec s : mv.signatures().values()) {
             models.append("<tr><td>").append(esc(s.key())).append("</td><td>");
@@ -85,10 +93,9 @@ final class HomePage {
             models.append("</td></tr>");
           }
           models.append("</table>");
-          SignatureSpec def = mv.signature("");
+          SignatureSpec def = mv.defaultSignature();
           if (def.soleInputName() != null
-              && def.inputs().values().iterator().next().dtype()
-                  == dev.mlserve.model.DType.STRING) {
+              && def.inputs().values().iterator().next().dtype() == DType.STRING) {
             options
                 .append("<option value=\"")
                 .append(esc(name))
@@ -96,8 +103,6 @@ final class HomePage {
                 .append(esc(name))
                 .append("</option>");
           }
-        } finally {
-          mv.release();
         }
       }
       models.append("</section>");

@@ -5,30 +5,34 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlserve.config.Identifiers;
 import dev.mlserve.config.ServerConfig;
 import dev.mlserve.errors.ServingException;
+import dev.mlserve.errors.ServingException.BadInput;
+import dev.mlserve.errors.ServingException.Internal;
+import dev.mlserve.errors.ServingException.ModelRejected;
+import dev.mlserve.errors.ServingException.NotFound;
+import dev.mlserve.errors.ServingException.Overloaded;
+import dev.mlserve.errors.ServingException.Unavailable;
 import dev.mlserve.metrics.ServingMetrics;
-import dev.mlserve.model.Identifiers;
-import dev.mlserve.model.ModelRegistry;
-import dev.mlserve.model.ModelVersion;
-import dev.mlserve.model.SignatureSpec;
-import dev.mlserve.model.Values;
-import dev.mlserve.predict.Prediction;
+import dev.mlserve.predict.ModelView;
+import dev.mlserve.predict.PredictRequest;
+import dev.mlserve.predict.PredictResult;
 import dev.mlserve.predict.PredictionService;
-import dev.mlserve.predict.Route;
 import io.javalin.Javalin;
+import io.javalin.http.ContentTooLargeResponse;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,13 +50,13 @@ public final class HttpApi {
 
   private final ServerConfig config;
   private final PredictionService predictions;
-  private final ModelRegistry registry;
   private final ServingMetrics metrics;
   private final ServerState state;
   private final RequestLog requestLog;
   private final TfServingApi tfServing;
   private final V2Api v2;
   private final HomePage homePage;
+  private final BearerAuth auth;
 
   public HttpApi(
       ServerConfig config,
@@ -61,14 +65,14 @@ public final class HttpApi {
       ServerState state) {
     this.config = config;
     this.predictions = predictions;
-    this.registry = predictions.registry();
     this.metrics = metrics;
     this.state = state;
     this.requestLog = new RequestLog(metrics);
     JsonValues values = new JsonValues(config.limits().maxTextChars());
     this.tfServing = new TfServingApi(values);
     this.v2 = new V2Api(values);
-    this.homePage = new HomePage(registry);
+    this.homePage = new HomePage(predictions);
+    this.auth = BearerAuth.create(config.auth());
   }
 
   /** An unstarted server with every route; the caller starts and stops it. */
@@ -82,6 +86,8 @@ public final class HttpApi {
           c.router.ignoreTrailingSlashes = true;
 
           c.routes.before(this::begin);
+          c.routes.before(auth::check); // 401 unless a valid token, when API_TOKENS is set
+          c.events.serverStopped(auth::close);
           c.routes.after(this::end);
 
           c.routes.get("/", ctx -> ctx.html(homePage.render()));
@@ -106,13 +112,12 @@ public final class HttpApi {
           c.routes.post(
               "/v2/models/{model}/versions/{version}/infer", ctx -> v2Infer(ctx, version(ctx)));
 
-          c.routes.exception(
-              ServingException.class, (e, ctx) -> fail(ctx, e.status(), e.getMessage(), e));
-          c.routes.exception(
-              CompletionException.class, (e, ctx) -> failUnwrapped(ctx, e.getCause()));
+          c.routes.exception(ServingException.class, this::failServing);
           c.routes.exception(
               HttpResponseException.class, (e, ctx) -> fail(ctx, e.getStatus(), e.getMessage(), e));
-          c.routes.exception(Exception.class, (e, ctx) -> failUnwrapped(ctx, e));
+          c.routes.exception(
+              Exception.class,
+              (e, ctx) -> fail(ctx, 500, "internal error (request id " + requestId(ctx) + ")", e));
           c.routes.error(
               404,
               ctx -> {
@@ -141,12 +146,12 @@ public final class HttpApi {
     }
     ctx.attribute(RequestLog.REQUEST_ID, id);
     ctx.header("X-Request-Id", id);
-  }
-
-  private void end(Context ctx) {
     if (state.draining()) {
       ctx.header("Connection", "close"); // let clients move to another task while we drain
     }
+  }
+
+  private void end(Context ctx) {
     state.leave();
   }
 
@@ -157,18 +162,17 @@ public final class HttpApi {
     ctx.attribute(RequestLog.API, "tfserving");
     ctx.attribute(RequestLog.MODEL, t.model());
     switch (t.verb()) {
-      case "" -> writeJson(ctx, 200, g -> TfServingApi.writeStatus(g, registry, t));
+      case "" -> {
+        ModelView model = predictions.model(t.model());
+        OptionalLong wanted =
+            t.label().isPresent()
+                ? OptionalLong.of(predictions.resolveLabel(t.model(), t.label().get()))
+                : t.version();
+        writeJson(ctx, 200, g -> TfServingApi.writeStatus(g, model, wanted));
+      }
       case "/metadata" -> {
-        OptionalLong v = t.version();
-        if (t.label().isPresent()) {
-          v = OptionalLong.of(registry.resolveLabel(t.model(), t.label().get()));
-        }
-        ModelVersion mv = registry.acquire(t.model(), v);
-        try {
-          writeJson(ctx, 200, g -> TfServingApi.writeMetadata(g, mv));
-        } finally {
-          mv.release();
-        }
+        ModelView.Version mv = predictions.describe(t.model(), t.version(), t.label());
+        writeJson(ctx, 200, g -> TfServingApi.writeMetadata(g, mv));
       }
       default -> throw ServingException.badRequest(t.verb().substring(1) + " needs POST");
     }
@@ -185,20 +189,18 @@ public final class HttpApi {
     JsonNode body = readBody(ctx);
     String signature = TfServingApi.signatureName(body);
     boolean rowFormat = TfServingApi.rowFormat(body);
-    CompletableFuture<Prediction> result =
-        run(
-            ctx,
-            t.model(),
-            t.version(),
-            t.label(),
-            signature,
-            spec -> tfServing.parseInputs(spec, body));
-    ctx.future(
-        () ->
-            result.thenAccept(
-                p -> {
-                  answer(ctx, p, g -> TfServingApi.writePrediction(g, p, rowFormat));
-                }));
+    PredictResult p =
+        predictions.predict(
+            new PredictRequest(
+                requestId(ctx),
+                t.model(),
+                t.version(),
+                t.label(),
+                signature,
+                tfServing.parseInputs(body),
+                Set.of(),
+                ctx::header));
+    answer(ctx, p, g -> TfServingApi.writePrediction(g, p, rowFormat));
   }
 
   // ---- V2
@@ -237,20 +239,15 @@ public final class HttpApi {
     String model = Identifiers.requireName("model name", ctx.pathParam("model"));
     ctx.attribute(RequestLog.API, "v2");
     ctx.attribute(RequestLog.MODEL, model);
-    ModelVersion mv = registry.acquire(model, version);
-    try {
-      java.util.List<Long> versions =
-          version.isPresent() ? java.util.List.of(mv.version()) : registry.liveVersions(model);
-      writeJson(ctx, 200, g -> V2Api.writeModelMetadata(g, mv, versions));
-    } finally {
-      mv.release();
-    }
+    ModelView.Version mv = predictions.describe(model, version, Optional.empty());
+    List<Long> versions =
+        version.isPresent() ? List.of(mv.version()) : predictions.model(model).live();
+    writeJson(ctx, 200, g -> V2Api.writeModelMetadata(g, mv, versions));
   }
 
   private void v2ModelReady(Context ctx, OptionalLong version) {
     String model = Identifiers.requireName("model name", ctx.pathParam("model"));
-    ModelVersion mv = registry.acquire(model, version); // 404 / 503 when not live
-    mv.release();
+    predictions.describe(model, version, Optional.empty()); // not found / unavailable when not live
     json(
         ctx,
         200,
@@ -265,56 +262,28 @@ public final class HttpApi {
     ctx.attribute(RequestLog.API, "v2");
     ctx.attribute(RequestLog.MODEL, model);
     JsonNode body = readBody(ctx);
-    String signature = V2Api.signatureName(body);
     String id = body.hasNonNull("id") ? body.get("id").asText() : null;
-    Set<String>[] wanted = new Set[1];
-    CompletableFuture<Prediction> result =
-        run(
-            ctx,
-            model,
-            version,
-            Optional.empty(),
-            signature,
-            spec -> {
-              wanted[0] = V2Api.requestedOutputs(body, spec);
-              return v2.parseInputs(spec, body);
-            });
-    ctx.future(
-        () -> result.thenAccept(p -> answer(ctx, p, g -> V2Api.writeInfer(g, p, id, wanted[0]))));
+    PredictResult p =
+        predictions.predict(
+            new PredictRequest(
+                requestId(ctx),
+                model,
+                version,
+                Optional.empty(),
+                V2Api.signatureName(body),
+                v2.parseInputs(body),
+                V2Api.requestedOutputs(body),
+                ctx::header));
+    answer(ctx, p, g -> V2Api.writeInfer(g, p, id));
   }
 
   // ---- shared
-
-  private interface InputParser {
-    Map<String, Values> parse(SignatureSpec spec);
-  }
 
   private interface JsonBody {
     void write(JsonGenerator g) throws IOException;
   }
 
-  /** Routes, parses for the chosen version's signature, and predicts. */
-  private CompletableFuture<Prediction> run(
-      Context ctx,
-      String model,
-      OptionalLong version,
-      Optional<String> label,
-      String signature,
-      InputParser parser) {
-    Route route = predictions.route(model, version, label, ctx::header);
-    SignatureSpec spec;
-    Map<String, Values> inputs;
-    try {
-      spec = route.model().signature(signature);
-      inputs = parser.parse(spec);
-    } catch (RuntimeException e) {
-      route.release();
-      throw e;
-    }
-    return predictions.predict(route, ctx.attribute(RequestLog.REQUEST_ID), spec, inputs);
-  }
-
-  private void answer(Context ctx, Prediction p, JsonBody body) {
+  private void answer(Context ctx, PredictResult p, JsonBody body) {
     ctx.header("X-Model-Name", p.model());
     ctx.header("X-Model-Version", Long.toString(p.version()));
     if (!p.variant().isEmpty()) {
@@ -331,10 +300,14 @@ public final class HttpApi {
     requestLog.ok(ctx, p);
   }
 
+  private static String requestId(Context ctx) {
+    return ctx.attribute(RequestLog.REQUEST_ID);
+  }
+
   private JsonNode readBody(Context ctx) {
     long declared = ctx.req().getContentLengthLong();
     if (declared > config.limits().maxBodyBytes()) {
-      throw ServingException.tooLarge(
+      throw new ContentTooLargeResponse(
           "request body of "
               + declared
               + " bytes is over the limit of "
@@ -390,33 +363,98 @@ public final class HttpApi {
         });
   }
 
+  /** A per-thread response buffer whose bytes go to the socket without another copy. */
+  private static final class ResponseBuffer extends ByteArrayOutputStream {
+    private static final int KEEP_AT_MOST = 64 * 1024;
+
+    ResponseBuffer() {
+      super(1024);
+    }
+
+    void writeTo(Context ctx) throws IOException {
+      ctx.res().setContentLength(count);
+      ctx.res().getOutputStream().write(buf, 0, count);
+      if (buf.length > KEEP_AT_MOST) {
+        buf = new byte[1024]; // a rare huge answer does not stay pinned to the thread
+      }
+      reset();
+    }
+  }
+
+  private static final ThreadLocal<ResponseBuffer> BUFFERS =
+      ThreadLocal.withInitial(ResponseBuffer::new);
+
+  /** Serialises straight into the thread's buffer, then hands its bytes to Jetty once. */
   private static void writeJson(Context ctx, int status, JsonBody body) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    ResponseBuffer out = BUFFERS.get();
+    out.reset();
     try (JsonGenerator g = JSON.createGenerator(out)) {
       body.write(g);
     } catch (IOException e) {
+      out.reset();
       throw new UncheckedIOException(e);
     }
-    ctx.status(status).contentType("application/json").result(out.toByteArray());
+    ctx.status(status).contentType("application/json");
+    try {
+      out.writeTo(ctx);
+    } catch (IOException e) {
+      // the client went away before its answer: nobody is left to tell, and nothing to undo
+      out.reset();
+      log.debug("answer not delivered: {}", e.toString());
+    }
   }
 
-  private void failUnwrapped(Context ctx, Throwable e) {
-    while ((e instanceof CompletionException
-            || e instanceof java.util.concurrent.ExecutionException)
-        && e.getCause() != null) {
-      e = e.getCause();
-    }
-    if (e instanceof ServingException se) {
-      fail(ctx, se.status(), se.getMessage(), se);
-    } else if (e instanceof HttpResponseException he) {
-      fail(ctx, he.getStatus(), he.getMessage(), he);
-    } else {
-      fail(ctx, 500, "internal error (request id " + ctx.attribute(RequestLog.REQUEST_ID) + ")", e);
-    }
+  /**
+   * The one table from domain errors to HTTP statuses. A model that refuses its input is the
+   * input's fault (400, as TensorFlow Serving answers); overload and unavailability are 503 so that
+   * load balancers and clients retry.
+   */
+  private static final Map<Class<? extends ServingException>, Integer> STATUS =
+      Map.of(
+          BadInput.class, 400,
+          NotFound.class, 404,
+          ModelRejected.class, 400,
+          Overloaded.class, 503,
+          Unavailable.class, 503,
+          Internal.class, 500);
+
+  private void failServing(ServingException e, Context ctx) {
+    int status = STATUS.get(e.getClass());
+    String message =
+        status >= 500 && e instanceof Internal
+            ? "internal error (request id " + requestId(ctx) + ")"
+            : e.getMessage();
+    fail(ctx, status, message, e);
   }
+
+  /** Most bodies over this are not read to their end: the connection is closed instead. */
+  private static final long MAX_DRAIN_BYTES = 64L * 1024 * 1024;
 
   private void fail(Context ctx, int status, String message, Throwable cause) {
     requestLog.failed(ctx, status, message, cause);
+    if (status == 413) {
+      drainBody(ctx);
+    }
     json(ctx, status, g -> g.writeStringField("error", message));
+  }
+
+  /**
+   * Reads and discards what is left of a refused body (up to a bound), then asks to close: a client
+   * that writes its whole body before reading (Python's urllib and many simple clients) then reads
+   * the 413 instead of a broken pipe from a socket closed under its writes.
+   */
+  private static void drainBody(Context ctx) {
+    ctx.header("Connection", "close");
+    try {
+      InputStream in = ctx.req().getInputStream();
+      byte[] sink = new byte[64 * 1024];
+      long total = 0;
+      int n;
+      while (total < MAX_DRAIN_BYTES && (n = in.read(sink)) >= 0) {
+        total += n;
+      }
+    } catch (IOException | RuntimeException e) {
+      // the client went away or the stream was consumed: the answer is still worth sending
+    }
   }
 }

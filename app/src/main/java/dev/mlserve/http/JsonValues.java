@@ -30,8 +30,13 @@ final class JsonValues {
     return n.isObject() && n.size() == 1 && n.has("b64");
   }
 
-  /** Parses a (nested) JSON value as a tensor of {@code dtype}; the nesting gives the shape. */
-  Values parse(String input, JsonNode node, DType dtype) {
+  /**
+   * Parses a (nested) JSON value as a tensor: the nesting gives the shape, the leaves the type
+   * (strings or {@code {"b64": ...}} → STRING, booleans → BOOL, whole numbers → INT64, other
+   * numbers → DOUBLE). Whether that fits the model is the signature's business ({@link
+   * dev.mlserve.model.SignatureSpec#conform}), not the wire format's.
+   */
+  Values parse(String input, JsonNode node) {
     List<Long> dims = new ArrayList<>();
     JsonNode n = node;
     while (n.isArray()) {
@@ -48,9 +53,100 @@ final class JsonValues {
     } catch (ArithmeticException e) {
       throw ServingException.badRequest("input '" + input + "' is too large");
     }
-    Flat flat = new Flat(input, dtype, (int) count);
-    fill(flat, node, shape, 0, "");
+    List<JsonNode> leaves = new ArrayList<>((int) Math.min(count, 1 << 16));
+    collect(input, node, shape, 0, leaves);
+    DType dtype = infer(input, leaves, shape);
+    Flat flat = new Flat(input, dtype, leaves.size());
+    for (JsonNode leaf : leaves) {
+      flat.add(leaf, "");
+    }
     return new Values(dtype, shape, flat.data);
+  }
+
+  private static void collect(
+      String input, JsonNode n, long[] shape, int depth, List<JsonNode> leaves) {
+    if (depth == shape.length) {
+      if (n.isArray()) {
+        throw ragged(input, leaves.size());
+      }
+      leaves.add(n);
+      return;
+    }
+    if (!n.isArray() || n.size() != shape[depth]) {
+      throw ragged(input, leaves.size());
+    }
+    for (int i = 0; i < n.size(); i++) {
+      collect(input, n.get(i), shape, depth + 1, leaves);
+    }
+  }
+
+  private static ServingException ragged(String input, int leaf) {
+    return ServingException.badRequest(
+        "input '"
+            + input
+            + "': ragged nesting after "
+            + leaf
+            + " values (rows must all have the same shape)");
+  }
+
+  /** The one element type all leaves share. */
+  private static DType infer(String input, List<JsonNode> leaves, long[] shape) {
+    DType type = null;
+    for (int i = 0; i < leaves.size(); i++) {
+      JsonNode n = leaves.get(i);
+      DType t;
+      if (n.isTextual() || isB64(n)) {
+        t = DType.STRING;
+      } else if (n.isBoolean()) {
+        t = DType.BOOL;
+      } else if (n.isIntegralNumber() && n.canConvertToLong()) {
+        t = DType.INT64;
+      } else if (n.isNumber()) {
+        t = DType.DOUBLE;
+      } else {
+        throw ServingException.badRequest(
+            "input '"
+                + input
+                + "': the value at "
+                + at(shape, i)
+                + " is "
+                + kind(n)
+                + "; values are strings, numbers or booleans");
+      }
+      if (type == null || type == t) {
+        type = t;
+      } else if ((type == DType.INT64 || type == DType.DOUBLE)
+          && (t == DType.INT64 || t == DType.DOUBLE)) {
+        type = DType.DOUBLE;
+      } else {
+        throw ServingException.badRequest(
+            "input '"
+                + input
+                + "' mixes "
+                + type.tfName()
+                + " and "
+                + t.tfName()
+                + " values (at "
+                + at(shape, i)
+                + ")");
+      }
+    }
+    return type == null ? DType.STRING : type;
+  }
+
+  /** The nested index of flat element {@code i}, as {@code [0][2]}. */
+  private static String at(long[] shape, int i) {
+    StringBuilder b = new StringBuilder();
+    long rest = i;
+    long[] idx = new long[shape.length];
+    for (int d = shape.length - 1; d >= 0; d--) {
+      idx[d] = shape[d] == 0 ? 0 : rest % shape[d];
+      rest = shape[d] == 0 ? 0 : rest / shape[d];
+    }
+    for (long x : idx) {
+      b.append('[').append(x).append(']');
+    }
+    return b.length() == 0 ? "the top" : b.toString();
   }
 
   /** Parses a flat JSON array (V2's {@code data}) into the given shape. */
@@ -83,32 +179,6 @@ final class JsonValues {
       }
     } else {
       out.add(n);
-    }
-  }
-
-  private void fill(Flat flat, JsonNode n, long[] shape, int depth, String path) {
-    if (depth == shape.length) {
-      if (n.isArray()) {
-        throw ServingException.badRequest(
-            "input '"
-                + flat.input
-                + "': ragged nesting at "
-                + path
-                + " (rows must all have the same shape)");
-      }
-      flat.add(n, path);
-      return;
-    }
-    if (!n.isArray() || n.size() != shape[depth]) {
-      throw ServingException.badRequest(
-          "input '"
-              + flat.input
-              + "': ragged nesting at "
-              + path
-              + " (rows must all have the same shape)");
-    }
-    for (int i = 0; i < n.size(); i++) {
-      fill(flat, n.get(i), shape, depth + 1, path + "[" + i + "]");
     }
   }
 

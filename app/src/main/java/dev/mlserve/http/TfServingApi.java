@@ -2,15 +2,16 @@ package dev.mlserve.http;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.mlserve.config.Identifiers;
 import dev.mlserve.errors.ServingException;
-import dev.mlserve.model.Identifiers;
-import dev.mlserve.model.ModelRegistry;
 import dev.mlserve.model.ModelRegistry.VersionStatus;
-import dev.mlserve.model.ModelVersion;
 import dev.mlserve.model.SignatureSpec;
 import dev.mlserve.model.TensorSpec;
 import dev.mlserve.model.Values;
-import dev.mlserve.predict.Prediction;
+import dev.mlserve.predict.ModelView;
+import dev.mlserve.predict.PredictResult;
 import java.io.IOException;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -81,14 +82,18 @@ final class TfServingApi {
     return rows;
   }
 
-  /** Parses a :predict body's tensors for {@code spec}. */
-  Map<String, Values> parseInputs(SignatureSpec spec, JsonNode body) {
+  /**
+   * The inputs of a :predict body by name, or under {@link SignatureSpec#UNNAMED} when the body
+   * gives one unnamed tensor. Only the wire format is checked here; names, types and shapes are the
+   * signature's to check.
+   */
+  Map<String, Values> parseInputs(JsonNode body) {
     return rowFormat(body)
-        ? parseInstances(spec, body.get("instances"))
-        : parseColumns(spec, body.get("inputs"));
+        ? parseInstances(body.get("instances"))
+        : parseColumns(body.get("inputs"));
   }
 
-  private Map<String, Values> parseInstances(SignatureSpec spec, JsonNode instances) {
+  private Map<String, Values> parseInstances(JsonNode instances) {
     if (!instances.isArray()) {
       throw ServingException.badRequest("'instances' must be a list");
     }
@@ -96,87 +101,47 @@ final class TfServingApi {
       throw ServingException.badRequest("'instances' is empty: nothing to predict");
     }
     JsonNode first = instances.get(0);
-    boolean named = first.isObject() && !JsonValues.isB64(first);
-    Map<String, Values> out = new LinkedHashMap<>();
-    if (!named) {
-      String only = spec.soleInputName();
-      if (only == null) {
-        throw ServingException.badRequest(
-            "signature '"
-                + spec.key()
-                + "' has inputs "
-                + spec.inputs().keySet()
-                + ": each instance must be an object naming them");
-      }
-      out.put(only, json.parse(only, instances, spec.inputs().get(only).dtype()));
-      return out;
+    if (!first.isObject() || JsonValues.isB64(first)) {
+      return Map.of(SignatureSpec.UNNAMED, json.parse("instances", instances));
     }
-    for (TensorSpec in : spec.inputs().values()) {
-      var column =
-          com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode(instances.size());
+    Map<String, Values> out = new LinkedHashMap<>();
+    for (Iterator<String> names = first.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      ArrayNode column = JsonNodeFactory.instance.arrayNode(instances.size());
       for (JsonNode instance : instances) {
         if (!instance.isObject() || JsonValues.isB64(instance)) {
           throw ServingException.badRequest(
               "every instance must be an object when the first one is");
         }
-        JsonNode v = instance.get(in.name());
+        JsonNode v = instance.get(name);
         if (v == null) {
-          throw ServingException.badRequest("an instance lacks input '" + in.name() + "'");
+          throw ServingException.badRequest("an instance lacks input '" + name + "'");
+        }
+        if (instance.size() != first.size()) {
+          throw ServingException.badRequest("every instance must name the same inputs");
         }
         column.add(v);
       }
-      out.put(in.name(), json.parse(in.name(), column, in.dtype()));
-    }
-    for (Iterator<String> it = first.fieldNames(); it.hasNext(); ) {
-      String name = it.next();
-      if (!spec.inputs().containsKey(name)) {
-        throw ServingException.badRequest(
-            "signature '"
-                + spec.key()
-                + "' has no input '"
-                + name
-                + "'; its inputs are "
-                + spec.inputs().keySet());
-      }
+      out.put(name, json.parse(name, column));
     }
     return out;
   }
 
-  private Map<String, Values> parseColumns(SignatureSpec spec, JsonNode inputs) {
-    Map<String, Values> out = new LinkedHashMap<>();
-    boolean named = inputs.isObject() && !JsonValues.isB64(inputs);
-    if (!named) {
-      String only = spec.soleInputName();
-      if (only == null) {
-        throw ServingException.badRequest(
-            "signature '"
-                + spec.key()
-                + "' has inputs "
-                + spec.inputs().keySet()
-                + ": 'inputs' must name them");
-      }
-      out.put(only, json.parse(only, inputs, spec.inputs().get(only).dtype()));
-      return out;
+  private Map<String, Values> parseColumns(JsonNode inputs) {
+    if (!inputs.isObject() || JsonValues.isB64(inputs)) {
+      return Map.of(SignatureSpec.UNNAMED, json.parse("inputs", inputs));
     }
+    Map<String, Values> out = new LinkedHashMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = inputs.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
-      TensorSpec in = spec.inputs().get(e.getKey());
-      if (in == null) {
-        throw ServingException.badRequest(
-            "signature '"
-                + spec.key()
-                + "' has no input '"
-                + e.getKey()
-                + "'; its inputs are "
-                + spec.inputs().keySet());
-      }
-      out.put(in.name(), json.parse(in.name(), e.getValue(), in.dtype()));
+      out.put(e.getKey(), json.parse(e.getKey(), e.getValue()));
     }
     return out;
   }
 
   /** {"predictions": ...} for the row format, {"outputs": ...} for the columnar one. */
-  static void writePrediction(JsonGenerator g, Prediction p, boolean rowFormat) throws IOException {
+  static void writePrediction(JsonGenerator g, PredictResult p, boolean rowFormat)
+      throws IOException {
     Map<String, Values> out = p.outputs();
     g.writeStartObject();
     if (rowFormat) {
@@ -212,23 +177,19 @@ final class TfServingApi {
   }
 
   /** GetModelStatus: every version (or the one asked for) with its state. */
-  static void writeStatus(JsonGenerator g, ModelRegistry registry, Target t) throws IOException {
-    List<VersionStatus> all = registry.status(t.model());
-    if (all.isEmpty()) {
-      throw ServingException.notFound("model '" + t.model() + "' is not served here");
-    }
-    OptionalLong wanted = t.version();
-    if (t.label().isPresent()) {
-      wanted = OptionalLong.of(registry.resolveLabel(t.model(), t.label().get()));
+  static void writeStatus(JsonGenerator g, ModelView model, OptionalLong wanted)
+      throws IOException {
+    List<VersionStatus> shown =
+        model.versions().stream()
+            .filter(s -> wanted.isEmpty() || s.version() == wanted.getAsLong())
+            .toList();
+    if (shown.isEmpty()) {
+      throw ServingException.notFound(
+          "model '" + model.name() + "' has no version " + wanted.getAsLong());
     }
     g.writeStartObject();
     g.writeArrayFieldStart("model_version_status");
-    boolean any = false;
-    for (VersionStatus s : all) {
-      if (wanted.isPresent() && s.version() != wanted.getAsLong()) {
-        continue;
-      }
-      any = true;
+    for (VersionStatus s : shown) {
       g.writeStartObject();
       g.writeStringField("version", Long.toString(s.version()));
       g.writeStringField("state", s.state().name());
@@ -238,19 +199,15 @@ final class TfServingApi {
       g.writeEndObject();
       g.writeEndObject();
     }
-    if (!any) {
-      throw ServingException.notFound(
-          "model '" + t.model() + "' has no version " + wanted.getAsLong());
-    }
     g.writeEndArray();
     g.writeEndObject();
   }
 
   /** GetModelMetadata with the signature_def map, shaped as TensorFlow Serving prints it. */
-  static void writeMetadata(JsonGenerator g, ModelVersion mv) throws IOException {
+  static void writeMetadata(JsonGenerator g, ModelView.Version mv) throws IOException {
     g.writeStartObject();
     g.writeObjectFieldStart("model_spec");
-    g.writeStringField("name", mv.name());
+    g.writeStringField("name", mv.model());
     g.writeStringField("signature_name", "");
     g.writeStringField("version", Long.toString(mv.version()));
     g.writeEndObject();

@@ -4,14 +4,14 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mlserve.errors.ServingException;
 import dev.mlserve.model.DType;
-import dev.mlserve.model.ModelVersion;
 import dev.mlserve.model.SignatureSpec;
 import dev.mlserve.model.TensorSpec;
 import dev.mlserve.model.Values;
-import dev.mlserve.predict.Prediction;
+import dev.mlserve.predict.ModelView;
+import dev.mlserve.predict.PredictResult;
 import java.io.IOException;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,7 +42,11 @@ final class V2Api {
     return s.textValue();
   }
 
-  Map<String, Values> parseInputs(SignatureSpec spec, JsonNode body) {
+  /**
+   * The inputs of an infer body by name, typed as the request declares them ({@code datatype});
+   * whether they fit the model is the signature's to check.
+   */
+  Map<String, Values> parseInputs(JsonNode body) {
     JsonNode inputs = body.get("inputs");
     if (inputs == null || !inputs.isArray()) {
       throw ServingException.badRequest("'inputs' must be a list of {name, shape, datatype, data}");
@@ -57,15 +61,9 @@ final class V2Api {
             "each input must be an object {name, shape, datatype, data}");
       }
       String name = in.path("name").asText("");
-      TensorSpec ts = spec.inputs().get(name);
-      if (ts == null) {
+      if (name.isEmpty() || out.containsKey(name)) {
         throw ServingException.badRequest(
-            "signature '"
-                + spec.key()
-                + "' has no input '"
-                + name
-                + "'; its inputs are "
-                + spec.inputs().keySet());
+            name.isEmpty() ? "every input needs a name" : "input '" + name + "' appears twice");
       }
       String datatype = in.path("datatype").asText("");
       DType dtype =
@@ -74,15 +72,6 @@ final class V2Api {
                   () ->
                       ServingException.badRequest(
                           "input '" + name + "': unknown datatype '" + datatype + "'"));
-      if (dtype != ts.dtype()) {
-        throw ServingException.badRequest(
-            "input '"
-                + name
-                + "' must be "
-                + ts.dtype().v2Name()
-                + " but the request says "
-                + datatype);
-      }
       JsonNode shapeNode = in.get("shape");
       if (shapeNode == null || !shapeNode.isArray()) {
         throw ServingException.badRequest("input '" + name + "' needs a shape list");
@@ -105,31 +94,20 @@ final class V2Api {
     return out;
   }
 
-  /** Output names the request asked for (all when it names none). */
-  static Set<String> requestedOutputs(JsonNode body, SignatureSpec spec) {
+  /** Output names the request asked for (empty: all). */
+  static Set<String> requestedOutputs(JsonNode body) {
     JsonNode outs = body.get("outputs");
     if (outs == null || !outs.isArray() || outs.isEmpty()) {
-      return spec.outputs().keySet();
+      return Set.of();
     }
-    Set<String> names = new HashSet<>();
+    Set<String> names = new LinkedHashSet<>();
     for (JsonNode o : outs) {
-      String n = o.path("name").asText("");
-      if (!spec.outputs().containsKey(n)) {
-        throw ServingException.badRequest(
-            "signature '"
-                + spec.key()
-                + "' has no output '"
-                + n
-                + "'; its outputs are "
-                + spec.outputs().keySet());
-      }
-      names.add(n);
+      names.add(o.path("name").asText(""));
     }
     return names;
   }
 
-  static void writeInfer(JsonGenerator g, Prediction p, String id, Set<String> outputs)
-      throws IOException {
+  static void writeInfer(JsonGenerator g, PredictResult p, String id) throws IOException {
     g.writeStartObject();
     g.writeStringField("model_name", p.model());
     g.writeStringField("model_version", Long.toString(p.version()));
@@ -149,9 +127,6 @@ final class V2Api {
     }
     g.writeArrayFieldStart("outputs");
     for (var e : p.outputs().entrySet()) {
-      if (!outputs.contains(e.getKey())) {
-        continue;
-      }
       Values v = e.getValue();
       g.writeStartObject();
       g.writeStringField("name", e.getKey());
@@ -167,11 +142,11 @@ final class V2Api {
   }
 
   /** Model metadata: name, versions, platform and the default signature's tensors. */
-  static void writeModelMetadata(JsonGenerator g, ModelVersion mv, List<Long> versions)
+  static void writeModelMetadata(JsonGenerator g, ModelView.Version mv, List<Long> versions)
       throws IOException {
-    SignatureSpec spec = mv.signature("");
+    SignatureSpec spec = mv.defaultSignature();
     g.writeStartObject();
-    g.writeStringField("name", mv.name());
+    g.writeStringField("name", mv.model());
     g.writeArrayFieldStart("versions");
     for (long v : versions) {
       g.writeString(Long.toString(v));

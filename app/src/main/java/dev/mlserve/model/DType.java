@@ -35,10 +35,6 @@ public enum DType {
     return v2Name;
   }
 
-  public boolean isNumeric() {
-    return this != STRING && this != BOOL;
-  }
-
   public static Optional<DType> fromV2Name(String name) {
     for (DType t : values()) {
       if (t.v2Name.equals(name)) {

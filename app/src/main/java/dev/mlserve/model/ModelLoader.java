@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Signature;
+import org.tensorflow.proto.ConfigProto;
 
 /**
  * Loads a SavedModel folder, reads its signatures, and warms every servable one up with a one-row
@@ -27,18 +28,49 @@ public final class ModelLoader {
   private ModelLoader() {}
 
   /**
-   * Loads and warms up {@code dir} as {@code name} version {@code version}.
+   * TensorFlow's thread pools for one loaded model: {@code intraOp} threads inside one operation
+   * (e.g. a matrix multiply), {@code interOp} operations run side by side. 0 lets TensorFlow pick
+   * (one per core each). Small pools pay when the caller already runs calls in parallel (batch
+   * workers): they stop the calls from fighting over the same cores.
+   */
+  public record Threads(int intraOp, int interOp) {
+    /** TensorFlow's own choice. */
+    public static final Threads TF_DEFAULT = new Threads(0, 0);
+
+    public Threads {
+      if (intraOp < 0 || interOp < 0) {
+        throw new IllegalArgumentException("thread counts must be >= 0");
+      }
+    }
+  }
+
+  /**
+   * Loads and warms up {@code dir} as {@code name} version {@code version} with TensorFlow's
+   * default thread pools.
    *
    * @throws ModelLoadException when the folder is not a loadable SavedModel, has no servable
    *     signature, or fails its warm-up
    */
   public static ModelVersion load(String name, long version, Path dir) {
+    return load(name, version, dir, Threads.TF_DEFAULT);
+  }
+
+  /** Loads like {@link #load(String, long, Path)}, with the given thread pools. */
+  public static ModelVersion load(String name, long version, Path dir, Threads threads) {
     if (!Files.isRegularFile(dir.resolve("saved_model.pb"))) {
       throw new ModelLoadException(name, version, "no saved_model.pb in " + dir);
     }
     SavedModelBundle bundle;
     try {
-      bundle = SavedModelBundle.load(dir.toString(), SavedModelBundle.DEFAULT_TAG);
+      bundle =
+          SavedModelBundle.loader(dir.toString())
+              .withTags(SavedModelBundle.DEFAULT_TAG)
+              .withConfigProto(
+                  ConfigProto.newBuilder()
+                      .setIntraOpParallelismThreads(threads.intraOp())
+                      .setInterOpParallelismThreads(threads.interOp())
+                      .build())
+              .load();
     } catch (RuntimeException | Error e) {
       throw new ModelLoadException(
           name, version, "TensorFlow could not load it: " + e.getMessage());
@@ -49,7 +81,7 @@ public final class ModelLoader {
         throw new ModelLoadException(
             name, version, "no signature with string or numeric inputs and outputs");
       }
-      ModelVersion mv = new ModelVersion(name, version, dir, bundle, signatures, readCard(dir));
+      ModelVersion mv = new ModelVersion(name, version, bundle, signatures, readCard(dir));
       for (SignatureSpec spec : signatures.values()) {
         warmUp(mv, spec);
       }

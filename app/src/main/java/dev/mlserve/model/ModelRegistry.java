@@ -18,9 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The models being served: for each name its live versions, the state of every version it has seen
- * (as TensorFlow Serving reports them), its labels and settings. Swapping a version is atomic for
- * readers: a request holds the version it acquired until it releases it, and a replaced version
- * closes after its last request.
+ * (as TensorFlow Serving reports them). Swapping a version is atomic for readers: a request holds
+ * the version it acquired until it releases it, and a replaced version closes after its last
+ * request.
  */
 public final class ModelRegistry implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ModelRegistry.class);
@@ -40,7 +40,6 @@ public final class ModelRegistry implements AutoCloseable {
   private static final class Slot {
     volatile NavigableMap<Long, ModelVersion> live = Collections.emptyNavigableMap();
     final Map<Long, VersionStatus> status = new ConcurrentSkipListMap<>();
-    volatile ModelSettings settings = ModelSettings.none();
   }
 
   private final Map<String, Slot> slots = new ConcurrentHashMap<>();
@@ -54,10 +53,6 @@ public final class ModelRegistry implements AutoCloseable {
     return new TreeSet<>(slots.keySet());
   }
 
-  public boolean hasModel(String name) {
-    return slots.containsKey(name);
-  }
-
   /** The live versions of {@code name}, highest first. */
   public List<Long> liveVersions(String name) {
     Slot s = slots.get(name);
@@ -68,15 +63,6 @@ public final class ModelRegistry implements AutoCloseable {
   public List<VersionStatus> status(String name) {
     Slot s = slots.get(name);
     return s == null ? List.of() : List.copyOf(s.status.values());
-  }
-
-  public ModelSettings settings(String name) {
-    Slot s = slots.get(name);
-    return s == null ? ModelSettings.none() : s.settings;
-  }
-
-  public void updateSettings(String name, ModelSettings settings) {
-    slot(name).settings = settings;
   }
 
   public void markLoading(String name, long version) {
@@ -133,12 +119,13 @@ public final class ModelRegistry implements AutoCloseable {
    * Acquires {@code version} of {@code name} (its latest when empty) for one request; the caller
    * must {@link ModelVersion#release} it.
    *
-   * @throws ServingException 404 for an unknown model or version, 503 while it is loading
+   * @throws ServingException.NotFound for an unknown model or version
+   * @throws ServingException.Unavailable while it is loading or before any version is live
    */
   public ModelVersion acquire(String name, OptionalLong version) {
     Slot s = slots.get(name);
     if (s == null) {
-      throw ServingException.notFound("model '" + name + "' is not served here");
+      throw new ServingException.NotFound("model '" + name + "' is not served here");
     }
     while (true) {
       NavigableMap<Long, ModelVersion> live = s.live;
@@ -148,10 +135,10 @@ public final class ModelRegistry implements AutoCloseable {
         if (mv == null) {
           VersionStatus st = s.status.get(version.getAsLong());
           if (st != null && st.state() == State.LOADING) {
-            throw ServingException.unavailable(
+            throw new ServingException.Unavailable(
                 "model '" + name + "' version " + version.getAsLong() + " is still loading");
           }
-          throw ServingException.notFound(
+          throw new ServingException.NotFound(
               "model '"
                   + name
                   + "' has no version "
@@ -162,7 +149,7 @@ public final class ModelRegistry implements AutoCloseable {
       } else {
         Map.Entry<Long, ModelVersion> e = live.lastEntry();
         if (e == null) {
-          throw ServingException.unavailable("model '" + name + "' has no version loaded yet");
+          throw new ServingException.Unavailable("model '" + name + "' has no version loaded yet");
         }
         mv = e.getValue();
       }
@@ -171,25 +158,6 @@ public final class ModelRegistry implements AutoCloseable {
       }
       // lost a race with a swap: the map has been replaced, read it again
     }
-  }
-
-  /**
-   * Resolves a label from the model's settings to a version.
-   *
-   * @throws ServingException 404 for an unknown label
-   */
-  public long resolveLabel(String name, String label) {
-    Long v = settings(name).labels().get(label);
-    if (v == null) {
-      throw ServingException.notFound(
-          "model '"
-              + name
-              + "' has no label '"
-              + label
-              + "'; labels: "
-              + settings(name).labels().keySet());
-    }
-    return v;
   }
 
   @Override

@@ -1,7 +1,6 @@
 package dev.mlserve.model;
 
 import dev.mlserve.errors.ServingException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +26,6 @@ public final class ModelVersion implements AutoCloseable {
 
   private final String name;
   private final long version;
-  private final Path path;
   private final SavedModelBundle bundle;
   private final Map<String, SignatureSpec> signatures;
   private final Map<String, SessionFunction> functions;
@@ -38,13 +36,11 @@ public final class ModelVersion implements AutoCloseable {
   ModelVersion(
       String name,
       long version,
-      Path path,
       SavedModelBundle bundle,
       Map<String, SignatureSpec> signatures,
       Map<String, Object> card) {
     this.name = name;
     this.version = version;
-    this.path = path;
     this.bundle = bundle;
     this.signatures = Map.copyOf(signatures);
     this.card = card;
@@ -63,10 +59,6 @@ public final class ModelVersion implements AutoCloseable {
     return version;
   }
 
-  public Path path() {
-    return path;
-  }
-
   /** Servable signatures by key; {@code serving_default} first when present. */
   public Map<String, SignatureSpec> signatures() {
     return signatures;
@@ -80,7 +72,8 @@ public final class ModelVersion implements AutoCloseable {
   /**
    * The signature to use: the named one, else {@code serving_default}, else the only one.
    *
-   * @throws ServingException 404 when it does not exist
+   * @throws ServingException.BadInput when it does not exist (TensorFlow Serving answers 400 with
+   *     the same message)
    */
   public SignatureSpec signature(String key) {
     String k = key == null || key.isEmpty() ? ModelLoader.DEFAULT_SIGNATURE : key;
@@ -89,15 +82,8 @@ public final class ModelVersion implements AutoCloseable {
       spec = signatures.values().iterator().next();
     }
     if (spec == null) {
-      throw ServingException.notFound(
-          "model '"
-              + name
-              + "' version "
-              + version
-              + " has no signature '"
-              + k
-              + "'; it has "
-              + signatures.keySet());
+      throw new ServingException.BadInput(
+          "Serving signature name: \"" + k + "\" not found in signature def");
     }
     return spec;
   }
@@ -127,9 +113,9 @@ public final class ModelVersion implements AutoCloseable {
         return out;
       }
     } catch (TFInvalidArgumentException e) {
-      throw ServingException.badRequest("the model rejected the input: " + firstLine(e));
+      throw new ServingException.ModelRejected("the model rejected the input: " + firstLine(e), e);
     } catch (TensorFlowException e) {
-      throw ServingException.internal("the model failed: " + firstLine(e), e);
+      throw new ServingException.Internal("the model failed: " + firstLine(e), e);
     } finally {
       for (Tensor t : fed) {
         t.close();
@@ -172,10 +158,6 @@ public final class ModelVersion implements AutoCloseable {
   /** Runs {@code listener} once this version's native resources are freed. */
   public void onClose(Runnable listener) {
     closeListeners.add(listener);
-  }
-
-  public boolean isClosed() {
-    return refs.get() <= 0;
   }
 
   private void closeNow() {

@@ -28,8 +28,16 @@ public record Values(DType dtype, long[] shape, Object data) {
     return new Values(DType.STRING, shape, data);
   }
 
-  public static Values floats(long[] shape, float[] data) {
-    return new Values(DType.FLOAT, shape, data);
+  /** A zero-length array of the Java type that holds {@code dtype}. */
+  public static Object emptyArray(DType dtype) {
+    return switch (dtype) {
+      case STRING -> new byte[0][];
+      case FLOAT -> new float[0];
+      case DOUBLE -> new double[0];
+      case INT32 -> new int[0];
+      case INT64 -> new long[0];
+      case BOOL -> new boolean[0];
+    };
   }
 
   /** Number of elements a shape holds. */

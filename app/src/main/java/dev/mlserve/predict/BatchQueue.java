@@ -1,7 +1,7 @@
 package dev.mlserve.predict;
 
 import dev.mlserve.errors.ServingException;
-import dev.mlserve.metrics.ServingMetrics;
+import dev.mlserve.metrics.ServingMetrics.BatchMeters;
 import dev.mlserve.model.ModelVersion;
 import dev.mlserve.model.SignatureSpec;
 import dev.mlserve.model.Values;
@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -35,8 +36,7 @@ final class BatchQueue {
   private final ModelVersion model;
   private final SignatureSpec signature;
   private final Supplier<BatchPolicy> policy;
-  private final ServingMetrics metrics;
-  private final String versionTag;
+  private final BatchMeters meters;
   private final LinkedBlockingQueue<Task> queue = new LinkedBlockingQueue<>();
   private final AtomicInteger queuedRows = new AtomicInteger();
   private final AtomicInteger running = new AtomicInteger();
@@ -48,12 +48,11 @@ final class BatchQueue {
       SignatureSpec signature,
       Supplier<BatchPolicy> policy,
       int workerCount,
-      ServingMetrics metrics) {
+      BatchMeters meters) {
     this.model = model;
     this.signature = signature;
     this.policy = policy;
-    this.metrics = metrics;
-    this.versionTag = Long.toString(model.version());
+    this.meters = meters;
     for (int i = 0; i < workerCount; i++) {
       Thread t =
           new Thread(
@@ -65,27 +64,47 @@ final class BatchQueue {
     }
   }
 
-  CompletableFuture<Map<String, Values>> submit(Map<String, Values> inputs, int rows) {
+  /**
+   * Runs {@code inputs} merged with whatever else is queued and waits for this request's rows. The
+   * caller's thread waits; the worker only completes the result and moves on to the next batch (the
+   * HTTP response is written by the caller, never by a batch worker).
+   *
+   * @throws ServingException.Overloaded when the queue is full
+   */
+  Map<String, Values> run(Map<String, Values> inputs, int rows) {
     // Nothing queued and nothing running: there is nobody to batch with, so run on the caller's
     // thread and skip the hand-off to a worker. Requests arriving meanwhile queue up and see a
     // batch running, so they wait for batch-mates as usual.
     if (queue.isEmpty() && running.compareAndSet(0, 1)) {
       try {
-        metrics.queueWait(model.name(), versionTag, 0);
-        metrics.batch(model.name(), versionTag, rows, 1);
-        return CompletableFuture.completedFuture(model.run(signature, inputs));
-      } catch (RuntimeException e) {
-        return CompletableFuture.failedFuture(e);
+        meters.queueWait(0);
+        meters.call(rows, 1);
+        return model.run(signature, inputs);
       } finally {
         running.decrementAndGet();
       }
     }
+    CompletableFuture<Map<String, Values>> f = submit(inputs, rows);
+    try {
+      return f.get();
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException r
+          ? r
+          : new ServingException.Internal("the batch failed: " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ServingException.Unavailable("interrupted while waiting for the model");
+    }
+  }
+
+  /** Queues a request for the workers. */
+  CompletableFuture<Map<String, Values>> submit(Map<String, Values> inputs, int rows) {
     int limit = policy.get().maxQueueRows();
     int after = queuedRows.addAndGet(rows);
     if (after > limit && after != rows) {
       queuedRows.addAndGet(-rows);
-      metrics.queueRejected(model.name(), versionTag);
-      throw ServingException.unavailable(
+      meters.rejected();
+      throw new ServingException.Overloaded(
           "model '"
               + model.name()
               + "' is overloaded: "
@@ -158,9 +177,9 @@ final class BatchQueue {
   private void execute(List<Task> batch, int rows) {
     long now = System.nanoTime();
     for (Task t : batch) {
-      metrics.queueWait(model.name(), versionTag, now - t.enqueuedNanos);
+      meters.queueWait(now - t.enqueuedNanos);
     }
-    metrics.batch(model.name(), versionTag, rows, batch.size());
+    meters.call(rows, batch.size());
     if (batch.size() == 1) {
       runAlone(batch.get(0));
       return;
@@ -187,6 +206,7 @@ final class BatchQueue {
           "merged call of {} requests failed ({}); running them one by one",
           batch.size(),
           e.getMessage());
+      meters.split();
       batch.forEach(this::runAlone);
       return;
     }

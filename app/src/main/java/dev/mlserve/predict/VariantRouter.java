@@ -1,6 +1,6 @@
 package dev.mlserve.predict;
 
-import dev.mlserve.model.ModelSettings.Variant;
+import dev.mlserve.config.ModelSettings.Variant;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;

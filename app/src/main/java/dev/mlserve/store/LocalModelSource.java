@@ -1,7 +1,7 @@
 package dev.mlserve.store;
 
-import dev.mlserve.model.Identifiers;
-import dev.mlserve.model.ModelSettings;
+import dev.mlserve.config.Identifiers;
+import dev.mlserve.config.ModelSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -52,10 +52,6 @@ final class ModelCache {
     Files.createDirectories(staging);
   }
 
-  Path root() {
-    return root;
-  }
-
   Path versionDir(String model, long version) {
     return root.resolve(model).resolve(Long.toString(version));
   }

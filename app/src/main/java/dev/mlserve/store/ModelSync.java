@@ -1,11 +1,11 @@
 package dev.mlserve.store;
 
+import dev.mlserve.config.ModelSettings;
 import dev.mlserve.config.VersionPolicy;
 import dev.mlserve.metrics.ServingMetrics;
 import dev.mlserve.model.ModelLoadException;
 import dev.mlserve.model.ModelLoader;
 import dev.mlserve.model.ModelRegistry;
-import dev.mlserve.model.ModelSettings;
 import dev.mlserve.model.ModelVersion;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,9 @@ public final class ModelSync implements AutoCloseable {
   private final ServingMetrics metrics;
   private final Map<String, String> lastSettingsError = new ConcurrentHashMap<>();
   private final Map<String, byte[]> lastSettings = new ConcurrentHashMap<>();
+  private final Map<String, ModelSettings> settings = new ConcurrentHashMap<>();
+  private final ModelLoader.Threads threads;
+  private final BiConsumer<String, ModelSettings> onSettings;
 
   /** Refused versions and the poll at which to try them again (backoff doubles, max 32 polls). */
   private final Map<String, int[]> refused = new ConcurrentHashMap<>();
@@ -45,15 +49,29 @@ public final class ModelSync implements AutoCloseable {
   private int polls;
   private ScheduledExecutorService poller;
 
+  /**
+   * @param threads TensorFlow thread pools for every version loaded
+   * @param onSettings told a model's settings before its versions are synced, on every poll (the
+   *     prediction path resolves its policy from them)
+   */
   public ModelSync(
       ModelSource source,
       ModelRegistry registry,
       VersionPolicy defaultPolicy,
-      ServingMetrics metrics) {
+      ServingMetrics metrics,
+      ModelLoader.Threads threads,
+      BiConsumer<String, ModelSettings> onSettings) {
     this.source = source;
     this.registry = registry;
     this.defaultPolicy = defaultPolicy;
     this.metrics = metrics;
+    this.threads = threads;
+    this.onSettings = onSettings;
+  }
+
+  /** The settings last read for {@code model} (none before its first poll). */
+  public ModelSettings settings(String model) {
+    return settings.getOrDefault(model, ModelSettings.none());
   }
 
   /**
@@ -90,7 +108,9 @@ public final class ModelSync implements AutoCloseable {
 
   private void syncModel(String model) throws IOException {
     ModelSettings settings = readSettings(model);
-    registry.updateSettings(model, settings);
+    if (!settings.equals(this.settings.put(model, settings))) {
+      onSettings.accept(model, settings);
+    }
     SortedSet<Long> available = source.versions(model);
     VersionPolicy policy = settings.versionPolicy().orElse(defaultPolicy);
     Set<Long> wanted = new TreeSet<>(policy.select(available));
@@ -138,7 +158,7 @@ public final class ModelSync implements AutoCloseable {
     String key = model + "/" + version;
     try {
       Path dir = source.materialize(model, version);
-      ModelVersion mv = ModelLoader.load(model, version, dir);
+      ModelVersion mv = ModelLoader.load(model, version, dir, threads);
       registry.install(mv);
       refused.remove(key);
       metrics.modelLoad(model, version, true, System.nanoTime() - start);
@@ -186,7 +206,7 @@ public final class ModelSync implements AutoCloseable {
             e.getMessage());
         metrics.count("mlserve_settings_errors", "Invalid serving.json files seen", "model", model);
       }
-      return registry.settings(model);
+      return settings(model);
     }
   }
 

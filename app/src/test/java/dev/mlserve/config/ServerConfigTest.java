@@ -18,7 +18,7 @@ class ServerConfigTest {
     assertThat(c.batching().enabled()).isTrue();
     assertThat(c.capture().s3Uri()).isEmpty();
     assertThat(c.capture().samplePercent()).isZero();
-    assertThat(c.lowConfidenceBand()).contains(new ServerConfig.Band(0.4, 0.6));
+    assertThat(c.lowConfidenceBand()).contains(new Band(0.4, 0.6));
     assertThat(c.logFormat()).isEqualTo("text");
     assertThat(c.modelsFromS3()).isFalse();
   }
@@ -49,7 +49,7 @@ class ServerConfigTest {
     assertThat(c.batching().maxBatchSize()).isEqualTo(32);
     assertThat(c.capture().s3Uri()).contains("s3://bucket/capture");
     assertThat(c.capture().samplePercent()).isEqualTo(12.5);
-    assertThat(c.lowConfidenceBand()).contains(new ServerConfig.Band(0.3, 0.7));
+    assertThat(c.lowConfidenceBand()).contains(new Band(0.3, 0.7));
     assertThat(c.logFormat()).isEqualTo("json");
     assertThat(c.shutdownTimeout().toSeconds()).isEqualTo(7);
   }

@@ -155,19 +155,22 @@ class TfServingApiTest {
 
   @Test
   void flagsLowConfidenceRows() {
-    // The golden file's scores tell which texts land in the band; "" is the model's prior.
+    // golden scores: "" scores 0.4487 (inside the default band 0.4..0.6), "positive" 0.9066
+    var golden = TestSupport.golden();
     Reply r =
         post(
             app,
             PREDICT,
-            "{\"instances\": [\"\", \"A wonderful, moving, brilliant film. Superb.\"]}");
-    double empty = score(r.json().get("predictions").get(0));
-    String header = r.header("X-Low-Confidence-Rows");
-    if (empty >= 0.4 && empty <= 0.6) {
-      assertThat(header).isEqualTo("0");
-    } else {
-      assertThat(header).isNull();
-    }
+            "{\"instances\": ["
+                + TestSupport.quote(golden.get("empty").text())
+                + ", "
+                + TestSupport.quote(golden.get("positive").text())
+                + "]}");
+    assertThat(score(r.json().get("predictions").get(0)))
+        .isCloseTo(golden.get("empty").score(), within(TestSupport.Golden.TOLERANCE));
+    assertThat(score(r.json().get("predictions").get(1)))
+        .isCloseTo(golden.get("positive").score(), within(TestSupport.Golden.TOLERANCE));
+    assertThat(r.header("X-Low-Confidence-Rows")).isEqualTo("0");
   }
 
   @Test
@@ -191,7 +194,10 @@ class TfServingApiTest {
     assertThat(r.body())
         .contains(
             "mlserve_request_latency_seconds_bucket{api=\"tfserving\",model=\"imdb-sentiment\"")
-        .contains("mlserve_predicted_rows_total{model=\"imdb-sentiment\",version=\"1\"}")
+        .contains(
+            "mlserve_predicted_rows_total{model=\"imdb-sentiment\",variant=\"\",version=\"1\"}")
+        .contains(
+            "mlserve_prediction_score_bucket{model=\"imdb-sentiment\",variant=\"\",version=\"1\",le=\"0.5\"}")
         .contains(
             "mlserve_model_load_seconds_count{model=\"imdb-sentiment\",outcome=\"ok\",version=\"1\"}")
         .contains("mlserve_batch_rows")

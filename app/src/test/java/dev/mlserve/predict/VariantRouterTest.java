@@ -2,7 +2,7 @@ package dev.mlserve.predict;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.mlserve.model.ModelSettings.Variant;
+import dev.mlserve.config.ModelSettings.Variant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

@@ -305,9 +305,11 @@ class S3ModelSourceTest {
     assertThatThrownBy(() -> source.materialize("alpha", 8))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("unsafe path");
-    try (Stream<Path> all = Files.walk(cacheDir.getParent())) {
+    // (not a walk of the shared temp folder: other processes' files come and go there)
+    try (Stream<Path> all = Files.walk(cacheDir)) {
       assertThat(all.filter(p -> p.getFileName().toString().equals("escaped.txt"))).isEmpty();
     }
+    assertThat(cacheDir.resolveSibling("escaped.txt")).doesNotExist();
     assertThat(cacheDir.resolve("alpha")).doesNotExist();
   }
 

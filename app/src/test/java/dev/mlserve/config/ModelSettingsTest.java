@@ -1,4 +1,4 @@
-package dev.mlserve.model;
+package dev.mlserve.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -33,12 +33,35 @@ class ModelSettingsTest {
     assertThat(s.variants().get(1).model()).contains("other");
     assertThat(s.variants().get(1).version()).isEmpty();
     assertThat(s.stickyHeader()).contains("X-User-Id");
-    assertThat(s.batchingEnabled()).contains(false);
-    assertThat(s.maxBatchSize().getAsInt()).isEqualTo(16);
-    assertThat(s.maxWaitMicros().getAsLong()).isEqualTo(50);
-    assertThat(s.maxQueueRows().getAsInt()).isEqualTo(100);
+    assertThat(s.batching().enabled()).contains(false);
+    assertThat(s.batching().maxBatchSize().getAsInt()).isEqualTo(16);
+    assertThat(s.batching().maxWaitMicros().getAsLong()).isEqualTo(50);
+    assertThat(s.batching().maxQueueRows().getAsInt()).isEqualTo(100);
     assertThat(s.captureSamplePercent().getAsDouble()).isEqualTo(5);
-    assertThat(s.lowConfidenceBand().orElseThrow()).containsExactly(0.45, 0.55);
+    assertThat(s.lowConfidenceBand()).contains(new Band(0.45, 0.55));
+  }
+
+  @Test
+  void writesWhatItReads() {
+    ModelSettings s =
+        parse(
+            """
+            {"version_policy": "specific:1,3",
+             "labels": {"stable": 1},
+             "variants": [{"name": "a", "version": 1, "weight": 90},
+                          {"name": "b", "model": "other", "weight": 10}],
+             "batching": {"max_wait_micros": 50},
+             "low_confidence_band": [0.45, 0.55]}
+            """);
+    String written = new String(s.toJson(), StandardCharsets.UTF_8);
+    assertThat(ModelSettings.parse(s.toJson())).isEqualTo(s);
+    assertThat(written)
+        .contains("\"version_policy\" : \"specific:1,3\"")
+        .contains("\"low_confidence_band\" : [ 0.45, 0.55 ]")
+        .contains("\"max_wait_micros\" : 50")
+        .doesNotContain("sticky_header")
+        .doesNotContain("max_batch_size");
+    assertThat(ModelSettings.parse(ModelSettings.none().toJson())).isEqualTo(ModelSettings.none());
   }
 
   @Test
@@ -51,8 +74,8 @@ class ModelSettingsTest {
 
   @Test
   void rejectsBadFilesWithTheReason() {
-    assertThatThrownBy(() -> parse("{not json")).hasMessageContaining("not valid JSON");
-    assertThatThrownBy(() -> parse("[]")).hasMessageContaining("JSON object");
+    assertThatThrownBy(() -> parse("{not json")).hasMessageContaining("not valid serving.json");
+    assertThatThrownBy(() -> parse("[]")).hasMessageContaining("not valid serving.json");
     assertThatThrownBy(() -> parse("{\"labels\": {\"../x\": 1}}")).hasMessageContaining("label");
     assertThatThrownBy(() -> parse("{\"labels\": {\"stable\": 0}}"))
         .hasMessageContaining("positive");
@@ -66,5 +89,9 @@ class ModelSettingsTest {
         .hasMessageContaining("max_batch_size");
     assertThatThrownBy(() -> parse("{\"low_confidence_band\": [0.7, 0.2]}"))
         .hasMessageContaining("low <= high");
+    assertThatThrownBy(() -> parse("{\"low_confidence_band\": [0.2]}"))
+        .hasMessageContaining("[low, high]");
+    assertThatThrownBy(() -> parse("{\"variants\": [{\"name\": \"a\"}]}"))
+        .hasMessageContaining("weight");
   }
 }

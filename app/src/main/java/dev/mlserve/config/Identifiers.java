@@ -1,4 +1,4 @@
-package dev.mlserve.model;
+package dev.mlserve.config;
 
 import dev.mlserve.errors.ServingException;
 import java.util.OptionalLong;

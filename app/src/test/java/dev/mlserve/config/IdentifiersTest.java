@@ -1,4 +1,4 @@
-package dev.mlserve.model;
+package dev.mlserve.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
