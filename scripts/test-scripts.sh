@@ -18,8 +18,12 @@ moto (python3 -m moto.server on 127.0.0.1, fake credentials, AWS_ENDPOINT_URL):
   deploy.sh        --skip-build: a new task definition revision with only the image changed,
                    the service moved to it, tags kept; a missing image and a rollout that never
                    completes both fail clearly
-  destroy.sh       (terraform stubbed) refuses without confirmation; empties the versioned model
-                   bucket and the image repository, then calls terraform destroy; --state-bucket
+  destroy.sh       (terraform stubbed as with force_destroy = false) refuses without confirmation;
+                   terraform destroy first, data kept without --delete-data; with it, then empties
+                   the versioned bucket and the repository; keeps a state bucket with other state
+  rollout.sh       current/verify/rollback on moto ECS: a PRIMARY deployment on the old revision fails
+  ship-image.sh    push to a loopback registry keeps the digest; refuses a tag holding another one
+  terraform-ci.sh  destroy refused without the typed confirmation, before any terraform command
   smoke.sh         passes against a stub service, fails on a bad answer and on no answer
 Ends with "scripts: N passed, M failed". Missing shellcheck/python3/moto: SKIP (fails with CI=true).
 KEEP_TMP=1 keeps the scratch folder (moto state dumps, logs) for a look afterwards.
@@ -70,13 +74,15 @@ mapfile -t scripts < <(find "$S" -name '*.sh' -type f | sort)
 for file in "${scripts[@]}"; do
   check "shellcheck ${file#"$REPO_ROOT/"}" shellcheck -x -P "$REPO_ROOT" "$file"
 done
-operator=(deploy.sh destroy.sh smoke.sh upload-model.sh release-model.sh build-base-image.sh test-image.sh test-scripts.sh test-workflows.sh cold-start.sh)
+operator=(deploy.sh destroy.sh smoke.sh upload-model.sh release-model.sh build-base-image.sh test-image.sh test-scripts.sh
+  test-workflows.sh rollout.sh ship-image.sh terraform-ci.sh cold-start.sh)
 for name in "${operator[@]}"; do
   [[ -f "$S/$name" ]] || { fail "$name exists"; continue; }
   check "$name --help" bash -c "'$S/$name' --help | head -n 1 | grep -q '^Usage: scripts/$name'"
   check "$name is executable with strict mode" bash -c "[[ -x '$S/$name' ]] && grep -q '^set -euo pipefail' '$S/$name'"
 done
-for name in deploy.sh destroy.sh smoke.sh upload-model.sh release-model.sh build-base-image.sh test-image.sh cold-start.sh; do
+for name in deploy.sh destroy.sh smoke.sh upload-model.sh release-model.sh build-base-image.sh test-image.sh rollout.sh \
+  ship-image.sh terraform-ci.sh cold-start.sh; do
   expect_fail "$name rejects an unknown option" 'unknown' "$S/$name" --no-such-option
 done
 expect_fail "release-model.sh rejects an unknown command" 'unknown COMMAND' "$S/release-model.sh" --base s3://b/m promote-all
@@ -218,32 +224,159 @@ expect_fail "deploy.sh --skip-build fails for an image not in ECR" 'not in ECR' 
 expect_fail "deploy.sh gives up waiting with a clear message" 'not stable after 0s' \
   timeout 120 "${deploy_env[@]}" "$S/deploy.sh" --skip-build --tag "$sha" --wait-seconds 0
 
-# destroy.sh, with terraform stubbed (the real stack is tested under terraform/).
-cat >"$tmp/terraform" <<EOF
+# rollout.sh: what the service's PRIMARY deployment runs. moto keeps a service's PRIMARY deployment
+# on the revision it was created with when update-service names another one: what ECS shows after
+# the circuit breaker rolled a deployment back. A service with no tasks to start (desired count 0)
+# completes at once.
+aws ecs create-service --cluster ml-serve-ecs-dev --service-name rollout-test --task-definition ml-serve-ecs-dev:1 \
+  --desired-count 0 --launch-type FARGATE >/dev/null
+aws ecs update-service --cluster ml-serve-ecs-dev --service rollout-test --task-definition ml-serve-ecs-dev:2 >/dev/null
+rollout_env=(env ECS_CLUSTER=ml-serve-ecs-dev ECS_SERVICE=rollout-test)
+check "rollout.sh current prints the PRIMARY deployment's revision" bash -c \
+  "ECS_CLUSTER=ml-serve-ecs-dev ECS_SERVICE=rollout-test '$S/rollout.sh' current |
+     grep -qx 'arn:aws:ecs:eu-west-1:[0-9]*:task-definition/ml-serve-ecs-dev:1'"
+expect_fail "rollout.sh verify fails when the PRIMARY deployment is the old revision (rolled back)" \
+  'ECS rolled back: the PRIMARY deployment of ml-serve-ecs-dev/rollout-test runs ml-serve-ecs-dev:1, not ml-serve-ecs-dev:2' \
+  "${rollout_env[@]}" "$S/rollout.sh" verify --task-definition "arn:aws:ecs:eu-west-1:123456789012:task-definition/ml-serve-ecs-dev:2"
+expect_fail "rollout.sh verify fails while the rollout is not complete" 'not complete after 0s' \
+  env ECS_CLUSTER=ml-serve-ecs-dev ECS_SERVICE=ml-serve-ecs-dev "$S/rollout.sh" verify --task-definition ml-serve-ecs-dev:1
+check "rollout.sh verify passes when the PRIMARY deployment runs the revision, COMPLETED" \
+  "${rollout_env[@]}" "$S/rollout.sh" verify --task-definition ml-serve-ecs-dev:1
+summary_file="$tmp/summary.md"
+check "rollout.sh rollback moves the service to the recorded revision and verifies it" \
+  "${rollout_env[@]}" GITHUB_STEP_SUMMARY="$summary_file" "$S/rollout.sh" rollback --to ml-serve-ecs-dev:1 --wait-seconds 0
+check "rollout.sh rollback: the service's task definition is the recorded one; the summary says so" bash -c \
+  "aws ecs describe-services --cluster ml-serve-ecs-dev --services rollout-test --query 'services[0].taskDefinition' \
+     --output text | grep -q 'ml-serve-ecs-dev:1$' && grep -q 'Rolled back' '$summary_file'"
+expect_fail "rollout.sh verify on a missing service says so" 'not found' \
+  env ECS_CLUSTER=ml-serve-ecs-dev ECS_SERVICE=no-such-service "$S/rollout.sh" verify --task-definition ml-serve-ecs-dev:1
+expect_fail "rollout.sh verify needs a task definition" 'needs --task-definition' "${rollout_env[@]}" "$S/rollout.sh" verify
+
+# destroy.sh, with terraform stubbed as Terraform behaves with force_destroy = false: destroy stops
+# at a bucket or repository that still holds data. The stub's destroy calls go into the AWS CLI's
+# log, so the order of events is visible there.
+cat >"$tmp/terraform" <<STUB
 #!/usr/bin/env bash
-printf '%s\n' "\$*" >>"$tmp/terraform.log"
+printf 'terraform %s\n' "\$*" >>"$tmp/terraform.log"
 case "\$*" in
-  *"output -json"*) printf '{"model_bucket_name":{"value":"ml-serve-ecs-dev-models"},"ecr_repository_url":{"value":"$repo_url"},"task_definition_family":{"value":"ml-serve-ecs-dev"}}\n' ;;
+  *"output -json"*)
+    printf '{"model_bucket_name":{"value":"ml-serve-ecs-dev-models"},"ecr_repository_url":{"value":"$repo_url"},"task_definition_family":{"value":"ml-serve-ecs-dev"}}\n' ;;
+  *" destroy "*)
+    printf 'terraform %s\n' "\$*" >>"$tmp/aws-calls.log"
+    versions="\$("$real_aws" s3api list-object-versions --bucket ml-serve-ecs-dev-models --output json 2>/dev/null |
+      jq '[(.Versions // [])[], (.DeleteMarkers // [])[]] | length' || echo 0)"
+    images="\$("$real_aws" ecr list-images --repository-name ml-serve-ecs-dev --output json 2>/dev/null |
+      jq '.imageIds | length' || echo 0)"
+    if [[ "\${versions:-0}" != 0 || "\${images:-0}" != 0 ]]; then
+      echo "Error: deleting S3 Bucket (ml-serve-ecs-dev-models): BucketNotEmpty" >&2
+      exit 1
+    fi ;;
 esac
-EOF
+STUB
 chmod +x "$tmp/terraform"
 : >"$tmp/terraform.log"
+: >"$tmp/aws-calls.log"
 expect_fail "destroy.sh without --yes and without a terminal refuses" 'pass --yes' \
   env TERRAFORM="$tmp/terraform" "$S/destroy.sh"
-check "destroy.sh --dry-run runs a destroy plan" bash -c \
-  "TERRAFORM='$tmp/terraform' '$S/destroy.sh' --dry-run >/dev/null 2>&1 && grep -q 'plan -destroy' '$tmp/terraform.log'"
+check "destroy.sh --dry-run --delete-data --state-bucket shows the destroy plan and what it would delete" bash -c \
+  "TERRAFORM='$tmp/terraform' '$S/destroy.sh' --dry-run --delete-data --state-bucket ml-serve-ecs-tfstate 2>'$tmp/dry.log' >/dev/null &&
+   grep -q 'plan -destroy' '$tmp/terraform.log' && grep -q 'would delete 5 object versions' '$tmp/dry.log' &&
+   grep -q 'state bucket ml-serve-ecs-tfstate: would be deleted' '$tmp/dry.log'"
 dump refused
 check "destroy.sh: refusing and --dry-run deleted nothing" jq -e \
   '.buckets["ml-serve-ecs-dev-models"].versions == 5 and (.images | length) > 0' "$tmp/state-refused.json"
 check "destroy.sh: no terraform destroy without confirmation" bash -c "! grep -q ' destroy ' '$tmp/terraform.log'"
-check "destroy.sh --yes --state-bucket runs" env TERRAFORM="$tmp/terraform" "$S/destroy.sh" --yes --state-bucket ml-serve-ecs-tfstate
+
+expect_fail "destroy.sh without --delete-data stops where Terraform stops, and says how to go on" \
+  'rerun with --delete-data' env TERRAFORM="$tmp/terraform" "$S/destroy.sh" --yes
+dump kept
+check "destroy.sh without --delete-data: models, captured data and images are intact" jq -e \
+  '.buckets["ml-serve-ecs-dev-models"].versions == 5 and (.images | length) > 0' "$tmp/state-kept.json"
+check "destroy.sh: terraform destroy ran, and no data was deleted" bash -c \
+  "grep -q '^terraform -chdir=.*envs/dev destroy -auto-approve -input=false' '$tmp/aws-calls.log' &&
+   ! grep -Eq '^(s3api delete-objects|ecr batch-delete-image)' '$tmp/aws-calls.log'"
+
+# Another environment's state in the shared state bucket.
+aws s3api put-object --bucket ml-serve-ecs-tfstate --key ml-serve-ecs/prod/terraform.tfstate \
+  --body "$tmp/fixture.json" >/dev/null
+: >"$tmp/aws-calls.log"
+expect_fail "destroy.sh --delete-data --state-bucket keeps a state bucket holding other state" \
+  'kept state bucket ml-serve-ecs-tfstate: it holds other state \(ml-serve-ecs/prod/terraform.tfstate\)' \
+  env TERRAFORM="$tmp/terraform" "$S/destroy.sh" --yes --delete-data --state-bucket ml-serve-ecs-tfstate
 dump destroyed
-check "destroy.sh: model bucket emptied (all versions and delete markers)" jq -e \
+check "destroy.sh --delete-data: terraform destroy first, then the data, then terraform destroy again" bash -c \
+  "grep -E '^(terraform .* destroy |s3api delete-objects|ecr batch-delete-image)' '$tmp/aws-calls.log' |
+     cut -d' ' -f1-2 | tr '\n' ' ' | grep -Eq '^terraform -chdir=[^ ]* s3api delete-objects ecr batch-delete-image terraform -chdir=[^ ]* $'"
+check "destroy.sh --delete-data: model bucket emptied (all versions and delete markers)" jq -e \
   '.buckets["ml-serve-ecs-dev-models"].versions == 0' "$tmp/state-destroyed.json"
-check "destroy.sh: image repository emptied" jq -e '.images == []' "$tmp/state-destroyed.json"
-check "destroy.sh: terraform destroy -auto-approve ran" grep -q '^-chdir=.*envs/dev destroy -auto-approve -input=false' "$tmp/terraform.log"
-check "destroy.sh: state bucket deleted" jq -e '.buckets | has("ml-serve-ecs-tfstate") | not' "$tmp/state-destroyed.json"
+check "destroy.sh --delete-data: image repository emptied" jq -e '.images == []' "$tmp/state-destroyed.json"
 check "destroy.sh: task definition revisions deregistered" jq -e '.active_revisions == 0' "$tmp/state-destroyed.json"
+check "destroy.sh: the shared state bucket and the other state in it are kept" jq -e \
+  '.buckets["ml-serve-ecs-tfstate"].keys == ["ml-serve-ecs/dev/terraform.tfstate", "ml-serve-ecs/prod/terraform.tfstate"]' \
+  "$tmp/state-destroyed.json"
+aws s3api delete-object --bucket ml-serve-ecs-tfstate --key ml-serve-ecs/prod/terraform.tfstate >/dev/null
+check "destroy.sh --state-bucket deletes the state bucket once only this stack's state is in it" \
+  env TERRAFORM="$tmp/terraform" "$S/destroy.sh" --yes --state-bucket ml-serve-ecs-tfstate
+dump gone
+check "destroy.sh: state bucket deleted" jq -e '.buckets | has("ml-serve-ecs-tfstate") | not' "$tmp/state-gone.json"
+
+# terraform-ci.sh: the destroy guard comes before anything else (terraform stubbed).
+: >"$tmp/terraform.log"
+expect_fail "terraform-ci.sh destroy refuses without CONFIRM_DESTROY" "refusing to destroy 'dev': set CONFIRM_DESTROY=dev" \
+  env -u CONFIRM_DESTROY TERRAFORM="$tmp/terraform" "$S/terraform-ci.sh" destroy
+expect_fail "terraform-ci.sh destroy refuses a wrong confirmation" "refusing to destroy 'dev'.*got 'prod'" \
+  env TERRAFORM="$tmp/terraform" CONFIRM_DESTROY=prod "$S/terraform-ci.sh" destroy
+check "terraform-ci.sh: a refused destroy ran no terraform command" bash -c "! [[ -s '$tmp/terraform.log' ]]"
+expect_fail "terraform-ci.sh rejects an unknown action" 'unknown action' "$S/terraform-ci.sh" deploy
+
+# ship-image.sh push: the saved image reaches a registry with its digest unchanged (a loopback
+# docker-registry stands in for ECR: same Registry API; ECR's login is the AWS CLI's).
+echo "ship-image.sh against a loopback registry:"
+ship_tools_missing=""
+for tool in skopeo umoci docker-registry; do
+  command -v "$tool" >/dev/null 2>&1 || ship_tools_missing="$ship_tools_missing $tool"
+done
+if [[ -n "$ship_tools_missing" ]]; then
+  if [[ "${CI:-}" == true ]]; then
+    fail "ship-image.sh tests need:$ship_tools_missing"
+  else
+    printf 'SKIP: ship-image.sh tests need:%s (apt-get install -y skopeo umoci docker-registry)\n' "$ship_tools_missing"
+  fi
+else
+  # Two small OCI images made with umoci, saved the way `ship-image.sh build` saves them.
+  umoci init --layout "$tmp/oci" && umoci new --image "$tmp/oci:tiny" && umoci config --image "$tmp/oci:tiny" --config.env A=1
+  for n in 1 2; do
+    [[ "$n" == 1 ]] || umoci config --image "$tmp/oci:tiny" --config.env B=2
+    mkdir -p "$tmp/ship$n"
+    skopeo copy --quiet "oci:$tmp/oci:tiny" "dir:$tmp/ship$n/image"
+    skopeo manifest-digest "$tmp/ship$n/image/manifest.json" >"$tmp/ship$n/digest"
+    printf '%s\n' "$sha" >"$tmp/ship$n/tag"
+  done
+  registry_port="$(free_port)"
+  printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$tmp/registry" "$registry_port" >"$tmp/registry.yml"
+  docker-registry serve "$tmp/registry.yml" >"$tmp/registry.log" 2>&1 &
+  stub_pid=$!
+  wait_for_http "http://127.0.0.1:$registry_port/v2/" 20 || die "docker-registry did not start"
+  target="127.0.0.1:$registry_port/ml-serve-ecs"
+  digest1="$(cat "$tmp/ship1/digest")"
+  check "ship-image.sh push copies the saved image" "$S/ship-image.sh" push --from "$tmp/ship1" --to "$target"
+  check "ship-image.sh push: the registry serves the tested digest under <repo>:<commit>" bash -c \
+    "[[ \"\$(skopeo inspect --raw --tls-verify=false docker://$target:$sha | sha256sum | cut -d' ' -f1)\" == '${digest1#sha256:}' ]]"
+  check "ship-image.sh push: build/deploy/last.json names the image by digest" jq -e --arg d "$digest1" --arg r "$target" \
+    '.digest == $d and .image_by_digest == ($r + "@" + $d)' "$REPO_ROOT/build/deploy/last.json"
+  check "ship-image.sh push of the same image again is a no-op" bash -c \
+    "'$S/ship-image.sh' push --from '$tmp/ship1' --to '$target' 2>&1 | grep -q 'nothing to push'"
+  expect_fail "ship-image.sh push refuses a tag that holds another digest" 'already holds sha256:[0-9a-f]+, not the tested' \
+    "$S/ship-image.sh" push --from "$tmp/ship2" --to "$target"
+  cp "$tmp/ship2/digest" "$tmp/ship1/digest"
+  expect_fail "ship-image.sh push refuses an image that does not match its recorded digest" 'does not match' \
+    "$S/ship-image.sh" push --from "$tmp/ship1" --to "$target"
+  expect_fail "ship-image.sh build refuses a tag that is not a commit" 'commit SHA' "$S/ship-image.sh" build --tag latest --out "$tmp/x"
+  kill "$stub_pid"
+  wait "$stub_pid" 2>/dev/null || true
+  stub_pid=""
+fi
 
 # smoke.sh against a stub of the service's HTTP surface.
 echo "smoke.sh against a stub service:"

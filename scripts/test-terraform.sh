@@ -15,7 +15,8 @@ Checks the Terraform code under terraform/ without touching the working tree
   3. terraform test (mock provider), for every folder with tests/*.tftest.hcl
   4. end to end against a local moto server (terraform/tests/e2e_moto.py):
      apply the dev env, plan shows no changes, apply an update, destroy,
-     and check through the AWS API that nothing is left behind (~3 min)
+     and check through the AWS API that nothing is left behind; then the
+     Terraform CI roles (modules/terraform-ci) the same way
 
 Options:
   --no-e2e   skip step 4 (static checks and mock tests only, ~1-2 min)
@@ -85,10 +86,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Work on a copy: init writes lock files and .terraform folders, and other
-# people use this working tree at the same time.
+# Work on a copy: init writes .terraform folders (and lock files in modules),
+# and other people use this working tree at the same time. The roots' committed
+# lock files come along: init must install exactly the providers they name.
 tar -C "$ROOT" -cf - \
-  --exclude='.terraform' --exclude='*.tfstate*' --exclude='.terraform.lock.hcl' \
+  --exclude='.terraform' --exclude='*.tfstate*' --exclude='modules/*/.terraform.lock.hcl' \
   --exclude='terraform.tfvars' --exclude='*.auto.tfvars' --exclude='backend.hcl' \
   terraform | tar -C "$WORK" -xf -
 TF="$WORK/terraform"

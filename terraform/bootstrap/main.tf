@@ -92,3 +92,29 @@ resource "aws_s3_bucket_lifecycle_configuration" "state" {
 
   depends_on = [aws_s3_bucket_versioning.state]
 }
+
+# ------------------------------------------------------ Terraform from CI ---
+# Optional (set github_repository): the roles GitHub Actions and CodeBuild run
+# Terraform with. They live here, outside the env stacks, so a pipeline can
+# create a stack from nothing and destroy it without deleting its own role.
+
+resource "aws_iam_openid_connect_provider" "github" {
+  count = var.github_repository != null && var.github_oidc_provider_arn == null ? 1 : 0
+
+  url            = "https://token.actions.githubusercontent.com"
+  client_id_list = ["sts.amazonaws.com"]
+}
+
+module "terraform_ci" {
+  source = "../modules/terraform-ci"
+  count  = var.github_repository == null ? 0 : 1
+
+  name                     = var.project
+  stack_prefix             = "${var.project}-"
+  github_repository        = var.github_repository
+  oidc_provider_arn        = coalesce(var.github_oidc_provider_arn, try(aws_iam_openid_connect_provider.github[0].arn, null))
+  state_bucket_name        = aws_s3_bucket.state.id
+  state_key_prefix         = "${var.project}/"
+  codebuild_connection_arn = var.terraform_codebuild_connection_arn
+  tfvars_parameter_name    = var.tfvars_parameter_name
+}

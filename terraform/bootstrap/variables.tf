@@ -21,3 +21,27 @@ variable "noncurrent_version_expiration_days" {
   type        = number
   default     = 90
 }
+
+variable "github_repository" {
+  description = "GitHub repository (\"owner/name\") whose workflows run Terraform (terraform.yml, destroy.yml). Null: no CI roles."
+  type        = string
+  default     = null
+}
+
+variable "github_oidc_provider_arn" {
+  description = "The account's existing GitHub OIDC provider. Null creates it here; then give the env stacks create_github_oidc_provider = false and this stack's github_oidc_provider_arn output."
+  type        = string
+  default     = null
+}
+
+variable "terraform_codebuild_connection_arn" {
+  description = "CodeConnections connection to GitHub for the Terraform CodeBuild project (null: no CodeBuild project)."
+  type        = string
+  default     = null
+}
+
+variable "tfvars_parameter_name" {
+  description = "SSM parameter holding terraform/envs/dev's terraform.tfvars for the CodeBuild project."
+  type        = string
+  default     = "/ml-serve-ecs/dev/terraform.tfvars"
+}

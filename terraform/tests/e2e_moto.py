@@ -48,6 +48,8 @@ def _sg_referencing_rule(before: dict) -> bool:
 
 
 EMULATOR_DRIFT = {
+    ("aws_codebuild_project", "concurrent_build_limit"):
+        (_always, "moto's BatchGetProjects does not echo concurrentBuildLimit"),
     ("aws_ecs_service", "health_check_grace_period_seconds"):
         (_always, "moto's DescribeServices returns 0 instead of the value set"),
     ("aws_ecs_service", "availability_zone_rebalancing"):
@@ -62,7 +64,7 @@ EMULATOR_DRIFT = {
 
 # Provider endpoints pointed at moto (every service the stack uses).
 SERVICES = [
-    "applicationautoscaling", "cloudwatch", "codebuild", "ec2", "ecr", "ecs",
+    "applicationautoscaling", "cloudwatch", "codebuild", "codepipeline", "ec2", "ecr", "ecs",
     "elbv2", "iam", "logs", "s3", "secretsmanager", "sns", "sts", "wafv2",
     "amp", "scheduler",
 ]
@@ -146,6 +148,32 @@ def start_moto():
         return "{}"
 
     CodeBuildResponse.delete_project = delete_project
+
+    # Gap: moto requires a source and artifacts location even for CODEPIPELINE projects, where AWS
+    # ignores it (the pipeline hands the build its input and takes its output).
+    import moto.codebuild.responses as codebuild_responses
+    check_source = codebuild_responses._validate_required_params_source
+    check_artifacts = codebuild_responses._validate_required_params_artifacts
+
+    def validate_source(source):
+        if source.get("type") != "CODEPIPELINE":
+            check_source(source)
+
+    def validate_artifacts(artifacts):
+        if artifacts.get("type") != "CODEPIPELINE":
+            check_artifacts(artifacts)
+
+    # Gap: moto's GetPipeline/ListPipelines send timestamps as ISO strings; the AWS JSON protocol
+    # (and the provider's SDK) wants epoch seconds.
+    from moto.codepipeline.models import CodePipeline
+
+    def pipeline_metadata(self):
+        return {"pipelineArn": self._arn, "created": self._created.timestamp(),
+                "updated": self._updated.timestamp()}
+
+    CodePipeline.metadata = property(pipeline_metadata)
+    codebuild_responses._validate_required_params_source = validate_source
+    codebuild_responses._validate_required_params_artifacts = validate_artifacts
     ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource
     ApplicationAutoScalingResponse.tag_resource = tag_resource
     ApplicationAutoScalingResponse.untag_resource = untag_resource
@@ -224,12 +252,153 @@ def write_tfvars(stack: Path, image_tag: str, token_secret_arn: str) -> None:
         "ci_deploys": False,
         "force_destroy": True,
         "alarm_emails": ["oncall@example.com"],
+        # The optional CodePipeline path, with a connection moto cannot create passed in.
+        "enable_codepipeline": True,
+        "codeconnections_connection_arn": FAKE_CONNECTION,
         # The hardened shape: private tasks behind endpoints, WAF, API tokens.
         "private_networking": True,
         "waf_enabled": True,
         "api_tokens_secret_arn": token_secret_arn,
         "amp_alert_manager": False,  # moto has no alertmanager API (see SERVICES)
     }, indent=2))
+
+
+# ------------------------------------------------------------- pipelines ---
+
+# A CodeConnections connection stands in by ARN: moto 5.2 has no CodeConnections (or CodeStar
+# Connections) API. The modules' tests check the created-connection path with the mock provider.
+FAKE_CONNECTION = "arn:aws:codeconnections:us-east-1:123456789012:connection/11111111-2222-3333-4444-555555555555"
+
+NOT_EMULATED = [
+    "CodeConnections: moto has no API; a connection ARN is passed in (approving a connection is a console step)",
+    "a pipeline execution (source -> build -> ECS deploy): moto stores pipelines but never runs them",
+    "a CodeBuild build: moto stores projects but runs no buildspec (buildspec*.yml are checked by scripts/test-workflows.sh)",
+    "STS AssumeRole/AssumeRoleWithWebIdentity against trust conditions: moto does not evaluate them; the rendered "
+    "trust policies are asserted here and in terraform test",
+]
+
+
+def trust(iam, role: str) -> dict:
+    doc = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    return json.loads(doc) if isinstance(doc, str) else doc
+
+
+def check_pipeline(aws, name: str) -> list[str]:
+    """The optional CodePipeline of the dev stack, read back through the AWS API."""
+    problems = []
+    pipeline = aws("codepipeline").get_pipeline(name=name)["pipeline"]
+    stages = [(s["name"], [a["actionTypeId"]["provider"] for a in s["actions"]]) for s in pipeline["stages"]]
+    if stages != [("Source", ["CodeStarSourceConnection"]), ("Build", ["CodeBuild"]), ("Deploy", ["ECS"])]:
+        problems.append(f"pipeline stages: {stages}")
+    deploy = pipeline["stages"][2]["actions"][0]["configuration"]
+    if deploy.get("FileName") != "imagedefinitions.json":
+        problems.append(f"deploy action configuration: {deploy}")
+    build_name = pipeline["stages"][1]["actions"][0]["configuration"]["ProjectName"]
+    project = aws("codebuild").batch_get_projects(names=[build_name])["projects"][0]
+    if project["source"]["type"] != "CODEPIPELINE" or project["source"].get("buildspec") != "buildspec.yml":
+        problems.append(f"build project source: {project['source']}")
+    iam = aws("iam")
+    role = pipeline["roleArn"].rsplit("/", 1)[-1]
+    condition = trust(iam, role)["Statement"][0]["Condition"]["StringEquals"]
+    if condition.get("aws:SourceArn") != f"arn:aws:codepipeline:{REGION}:123456789012:{name}":
+        problems.append(f"pipeline role trust: {condition}")
+    build_role = project["serviceRole"].rsplit("/", 1)[-1]
+    condition = trust(iam, build_role)["Statement"][0]["Condition"]["StringEquals"]
+    if condition.get("aws:SourceArn") != project["arn"]:
+        problems.append(f"build role trust {condition} does not name {project['arn']}")
+    return problems
+
+
+CI_ROOT = """\
+# Written by terraform/tests/e2e_moto.py: the Terraform CI roles (terraform/bootstrap's module).
+terraform {{
+  backend "local" {{
+    path = "{state}"
+  }}
+}}
+
+provider "aws" {{
+  region                      = "{region}"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+
+  endpoints {{
+{endpoints}
+  }}
+}}
+
+resource "aws_iam_openid_connect_provider" "github" {{
+  url            = "https://token.actions.githubusercontent.com"
+  client_id_list = ["sts.amazonaws.com"]
+}}
+
+module "terraform_ci" {{
+  source = "../modules/terraform-ci"
+
+  name                     = "ml-serve-ecs"
+  stack_prefix             = "ml-serve-ecs-"
+  github_repository        = "example-org/ml-serve-ecs"
+  oidc_provider_arn        = aws_iam_openid_connect_provider.github.arn
+  state_bucket_name        = "ml-serve-ecs-tfstate"
+  codebuild_connection_arn = "{connection}"
+}}
+"""
+
+
+def run_ci_roles_stack(tf_dir: Path, endpoint: str, state: Path, tf, show_plan, aws) -> None:
+    """Apply, check, plan, destroy the Terraform CI roles and runner (modules/terraform-ci)."""
+    tf_dir.mkdir(parents=True, exist_ok=True)
+    endpoints = "\n".join(f'    {s:<22} = "{endpoint}"' for s in SERVICES)
+    (tf_dir / "main.tf").write_text(CI_ROOT.format(state=state, region=REGION, endpoints=endpoints,
+                                                   connection=FAKE_CONNECTION))
+    applied = False
+    try:
+        tf(tf_dir, "init", "-input=false", "-no-color")
+        applied = True
+        secs = tf(tf_dir, "apply", "-auto-approve", "-input=false", "-no-color")
+        iam = aws("iam")
+        plan_sub = trust(iam, "ml-serve-ecs-terraform-plan")["Statement"][0]["Condition"]["StringEquals"]
+        apply_sub = trust(iam, "ml-serve-ecs-terraform-apply")["Statement"][0]["Condition"]["StringEquals"]
+        key = "token.actions.githubusercontent.com:sub"
+        problems = []
+        if plan_sub.get(key) not in (["repo:example-org/ml-serve-ecs:pull_request"], "repo:example-org/ml-serve-ecs:pull_request"):
+            problems.append(f"plan role trusts {plan_sub.get(key)}")
+        if apply_sub.get(key) not in (["repo:example-org/ml-serve-ecs:environment:terraform"],
+                                      "repo:example-org/ml-serve-ecs:environment:terraform"):
+            problems.append(f"apply role trusts {apply_sub.get(key)}")
+        attached = [p["PolicyName"] for p in iam.list_attached_role_policies(RoleName="ml-serve-ecs-terraform-apply")["AttachedPolicies"]]
+        if attached != ["ml-serve-ecs-terraform-apply"]:
+            problems.append(f"apply role policies: {attached}")
+        project = aws("codebuild").batch_get_projects(names=["ml-serve-ecs-terraform"])["projects"]
+        if not project or project[0]["source"].get("buildspec") != "buildspec-terraform.yml":
+            problems.append(f"terraform project: {project}")
+        report(not problems, "e2e Terraform CI roles and CodeBuild runner applied as declared", f"{secs:.0f}s"
+               if not problems else "; ".join(problems))
+        plan_file = tf_dir / "plan.tfplan"
+        secs = tf(tf_dir, "plan", "-input=false", "-no-color", f"-out={plan_file}")
+        emulator, real = analyse_plan(json.loads(show_plan(tf_dir, plan_file)))
+        for d in emulator:
+            print(f"# emulator drift (ignored): {d}", flush=True)
+        report(not real, "e2e Terraform CI roles: plan after apply shows no changes",
+               f"{secs:.0f}s, {len(emulator)} emulator drift" if not real else "real drift:\n  " + "\n  ".join(real))
+    except Exception as e:  # noqa: BLE001 - any failure fails the run, then we clean up
+        report(False, "e2e Terraform CI roles apply/plan", f"{type(e).__name__}: {e}")
+    finally:
+        if applied:
+            try:
+                secs = tf(tf_dir, "destroy", "-auto-approve", "-input=false", "-no-color")
+                report(True, "e2e Terraform CI roles destroy", f"{secs:.0f}s")
+            except StepFailed as e:
+                report(False, "e2e Terraform CI roles destroy", str(e))
+            iam = aws("iam")
+            left = [f"iam role {r['RoleName']}" for r in iam.list_roles()["Roles"]]
+            left += [f"iam policy {p['PolicyName']}" for p in iam.list_policies(Scope="Local")["Policies"]]
+            left += [f"codebuild project {p}" for p in aws("codebuild").list_projects()["projects"]]
+            left += [f"log group {g['logGroupName']}" for g in aws("logs").describe_log_groups()["logGroups"]]
+            report(not left, "e2e Terraform CI roles destroy leaves nothing behind", "; ".join(left))
 
 
 # ---------------------------------------------------------------- checks ---
@@ -431,6 +600,7 @@ def leftovers(aws) -> list[str]:
     found += [f"alarm {a['AlarmName']}" for a in cw.describe_alarms()["MetricAlarms"]]
     found += [f"dashboard {d['DashboardName']}" for d in cw.list_dashboards()["DashboardEntries"]]
     found += [f"codebuild project {p}" for p in aws("codebuild").list_projects()["projects"]]
+    found += [f"pipeline {p['name']}" for p in aws("codepipeline").list_pipelines()["pipelines"]]
     found += [f"vpc endpoint {e['VpcEndpointId']}" for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]
               if e.get("State") != "deleted"]
     found += [f"flow log {f['FlowLogId']}" for f in ec2.describe_flow_logs()["FlowLogs"]]
@@ -472,8 +642,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="tf-e2e-"))
     log = work / "terraform.log"
     shutil.copytree(TERRAFORM_ROOT, work / "terraform",
-                    ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl",
-                                                  "terraform.tfvars", "*.auto.tfvars", "backend.hcl"))
+                    ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "terraform.tfvars",
+                                                  "*.auto.tfvars", "backend.hcl"))
     stack = work / "terraform" / args.stack
     state = work / "terraform.tfstate"
 
@@ -525,6 +695,9 @@ def main() -> int:
 
         problems = check_applied(aws, outputs())
         report(not problems, "e2e applied resources have the security/reliability settings", "; ".join(problems))
+        problems = check_pipeline(aws, outputs()["codepipeline_name"])
+        report(not problems, "e2e CodePipeline: source -> CodeBuild (buildspec.yml) -> ECS deploy, roles bound by aws:SourceArn",
+               "; ".join(problems))
 
         plan_file = work / "plan.tfplan"
         secs = tf("plan", "plan", "-input=false", "-no-color", f"-out={plan_file}")
@@ -559,6 +732,21 @@ def main() -> int:
             except Exception as e:  # noqa: BLE001 - any API error is a failed check
                 left = [f"could not list resources: {e!r}"]
             report(not left, "e2e destroy leaves nothing behind (checked via the AWS API)", "; ".join(left))
+        for gap in NOT_EMULATED:
+            print(f"# not emulated here: {gap}", flush=True)
+        ci_env = dict(env, TF_DATA_DIR=str(work / "tf-data-ci"))
+
+        def tf_in(cwd: Path, *tf_args: str, ok: tuple[int, ...] = (0,)) -> float:
+            rc, secs = run([terraform, *tf_args], cwd, ci_env, args.timeout, log)
+            if rc not in ok:
+                raise StepFailed(f"terraform {tf_args[0]} exited {rc}\n{tail(log)}")
+            return secs
+
+        def show_plan(cwd: Path, plan: Path) -> str:
+            return subprocess.run([terraform, "show", "-json", str(plan)], cwd=cwd, env=ci_env,
+                                  capture_output=True, text=True, timeout=120, check=True).stdout
+
+        run_ci_roles_stack(work / "terraform" / "e2e-ci", endpoint, work / "ci.tfstate", tf_in, show_plan, aws)
         server.stop()
         if args.keep or not all(ok for ok, _ in RESULTS):
             print(f"# kept {work} (terraform.log has every command's output)", flush=True)

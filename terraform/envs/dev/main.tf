@@ -140,6 +140,29 @@ module "ci_access" {
   tags = local.tags
 }
 
+# Optional: the AWS-native delivery path (CodePipeline: GitHub connection ->
+# CodeBuild buildspec.yml -> ECS deploy), beside or instead of GitHub Actions.
+module "codepipeline" {
+  source = "../../modules/codepipeline"
+  count  = var.enable_codepipeline ? 1 : 0
+
+  name              = local.name
+  github_repository = var.github_repository
+  github_branch     = var.github_branch
+  connection_arn    = var.codeconnections_connection_arn
+
+  ecr_repository_arn = module.ecr.repository_arn
+  ecr_repository_url = module.ecr.repository_url
+  ecs_cluster_name   = module.service.cluster_name
+  ecs_service_name   = module.service.service_name
+  ecs_service_arn    = module.service.service_arn
+  container_name     = module.service.container_name
+  pass_role_arns     = [module.service.task_role_arn, module.service.execution_role_arn]
+  log_retention_days = var.log_retention_days
+
+  tags = local.tags
+}
+
 # The release controller's role (GitHub OIDC, same trust context as deploys) and decision topic.
 module "release_access" {
   source = "../../modules/release-access"

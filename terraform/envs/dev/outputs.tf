@@ -95,6 +95,16 @@ output "execution_role_arn" {
   value       = module.service.execution_role_arn
 }
 
+output "codepipeline_name" {
+  description = "The CodePipeline (null unless enable_codepipeline)."
+  value       = try(module.codepipeline[0].pipeline_name, null)
+}
+
+output "codeconnections_connection_arn" {
+  description = "The pipeline's GitHub connection; approve it once (console: Developer Tools > Settings > Connections) if Terraform created it."
+  value       = try(module.codepipeline[0].connection_arn, null)
+}
+
 output "alb_access_logs_bucket" {
   description = "Bucket of the load balancer's access logs; null when they are off."
   value       = module.service.alb_access_logs_bucket

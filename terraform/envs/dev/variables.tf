@@ -242,9 +242,9 @@ variable "github_branch" {
 }
 
 variable "github_environment" {
-  description = "GitHub environment of the deploy job, if the workflow uses one (changes the OIDC `sub` claim)."
+  description = "GitHub environment of deploy.yml's deploy job; only jobs in it may assume the deploy role (null: the branch github_branch instead)."
   type        = string
-  default     = null
+  default     = "production"
 }
 
 variable "github_repository_immutable" {
@@ -281,4 +281,18 @@ variable "drift_models" {
   description = "Models that get an hourly drift report."
   type        = list(string)
   default     = ["imdb-sentiment"]
+}
+
+# ---------------------------------------------------------- CodePipeline ---
+
+variable "enable_codepipeline" {
+  description = "Create the CodePipeline delivery path (GitHub connection -> CodeBuild buildspec.yml -> ECS deploy)."
+  type        = bool
+  default     = false
+}
+
+variable "codeconnections_connection_arn" {
+  description = "Existing CodeConnections connection to GitHub for the pipeline (null: create one, then approve it once in the console)."
+  type        = string
+  default     = null
 }

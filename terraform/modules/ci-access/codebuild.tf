@@ -4,7 +4,9 @@
 locals {
   codebuild_name      = "${var.name}-build"
   codebuild_log_group = "/aws/codebuild/${local.codebuild_name}"
-  source_location     = coalesce(var.codebuild_source_location, "https://github.com/${var.github_repository}.git")
+  # Built from the name: the role's trust must name the project before it exists.
+  codebuild_project_arn = "arn:${local.partition}:codebuild:${local.region}:${local.account_id}:project/${local.codebuild_name}"
+  source_location       = coalesce(var.codebuild_source_location, "https://github.com/${var.github_repository}.git")
 }
 
 resource "aws_cloudwatch_log_group" "codebuild" {
@@ -24,7 +26,13 @@ resource "aws_iam_role" "codebuild" {
       Effect    = "Allow"
       Principal = { Service = "codebuild.amazonaws.com" }
       Action    = "sts:AssumeRole"
-      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+      # Only this project may use the role (confused-deputy protection).
+      Condition = {
+        StringEquals = {
+          "aws:SourceAccount" = local.account_id
+          "aws:SourceArn"     = local.codebuild_project_arn
+        }
+      }
     }]
   })
 

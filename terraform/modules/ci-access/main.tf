@@ -1,7 +1,10 @@
 # CI's access to AWS, with no long-lived keys:
 # - GitHub Actions assumes a deploy role through the account's OIDC provider;
-#   the trust names this repository and branch (or environment) exactly.
+#   the trust names this repository and its protected deploy environment
+#   (or, without one, its branch) exactly.
 # - CodeBuild builds and pushes the image with its own role.
+# The roles that run Terraform itself live outside the stack they manage
+# (modules/terraform-ci, instantiated by terraform/bootstrap).
 
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
@@ -15,13 +18,17 @@ locals {
   oidc_host         = "token.actions.githubusercontent.com"
   oidc_provider_arn = var.create_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : var.oidc_provider_arn
 
-  # "ref:refs/heads/main", or "environment:prod" when the job runs in an environment.
+  # "environment:production" when the job runs in an environment (the default),
+  # "ref:refs/heads/main" otherwise.
   subject_context = var.github_environment == null ? "ref:refs/heads/${var.github_branch}" : "environment:${var.github_environment}"
   subject_repos = compact([
     var.accept_name_based_subject ? var.github_repository : "",
     var.github_repository_immutable == null ? "" : var.github_repository_immutable,
   ])
-  github_subjects = [for r in local.subject_repos : "repo:${r}:${local.subject_context}"]
+  # With the repository's OIDC `sub` customised to include job_workflow_ref
+  # (AWS cannot read other claims), the trust also names the workflow file and ref.
+  workflow_suffix = var.deploy_workflow_ref == null ? "" : ":job_workflow_ref:${var.github_repository}/${var.deploy_workflow_ref}"
+  github_subjects = [for r in local.subject_repos : "repo:${r}:${local.subject_context}${local.workflow_suffix}"]
 
   ecr_push_actions = [
     "ecr:BatchCheckLayerAvailability",
@@ -117,19 +124,6 @@ resource "aws_iam_role_policy" "deploy" {
         Action    = ["iam:PassRole"]
         Resource  = var.pass_role_arns
         Condition = { StringEquals = { "iam:PassedToService" = "ecs-tasks.amazonaws.com" } }
-      },
-      {
-        # The smoke test looks up the load balancer's DNS name and target health.
-        Sid      = "DescribeLoadBalancers"
-        Effect   = "Allow"
-        Action   = ["elasticloadbalancing:Describe*"]
-        Resource = "*"
-      },
-      {
-        Sid      = "RunBuild"
-        Effect   = "Allow"
-        Action   = ["codebuild:StartBuild", "codebuild:BatchGetBuilds"]
-        Resource = aws_codebuild_project.this.arn
       },
     ]
   })

@@ -22,9 +22,20 @@ variable "github_branch" {
 }
 
 variable "github_environment" {
-  description = "When the deploy job runs in a GitHub environment (`environment:` in the workflow), GitHub puts the environment instead of the branch in the `sub` claim; name it here and the trust accepts that environment instead of the branch."
+  description = "GitHub environment of the deploy job (`environment:` in deploy.yml). GitHub then puts `environment:<name>` instead of the branch in the `sub` claim, and only jobs that passed the environment's protection rules can assume the role. Null trusts the branch `github_branch` instead (weaker: any workflow on that branch)."
+  type        = string
+  default     = "production"
+}
+
+variable "deploy_workflow_ref" {
+  description = "Workflow file and ref of the deploy job, e.g. \".github/workflows/deploy.yml@refs/heads/main\", for a repository whose OIDC `sub` claim is customised to include `job_workflow_ref` (AWS reads no other custom claim). Null: the default `sub` form."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.deploy_workflow_ref == null || can(regex("^\\.github/workflows/[A-Za-z0-9._-]+\\.ya?ml@refs/(heads|tags)/[A-Za-z0-9._/-]+$", var.deploy_workflow_ref))
+    error_message = "deploy_workflow_ref must look like \".github/workflows/deploy.yml@refs/heads/main\"."
+  }
 }
 
 variable "github_repository_immutable" {

@@ -123,6 +123,24 @@ mock_resource "aws_codebuild_project" {
   }
 }
 
+mock_resource "aws_codepipeline" {
+  defaults = {
+    arn = "arn:aws:codepipeline:eu-west-1:123456789012:mock"
+  }
+}
+
+mock_resource "aws_codeconnections_connection" {
+  defaults = {
+    arn = "arn:aws:codeconnections:eu-west-1:123456789012:connection/00000000-0000-0000-0000-000000000000"
+  }
+}
+
+mock_resource "aws_iam_policy" {
+  defaults = {
+    arn = "arn:aws:iam::123456789012:policy/mock-policy"
+  }
+}
+
 mock_data "aws_vpc" {
   defaults = {
     cidr_block = "10.50.0.0/16"

@@ -29,8 +29,8 @@ run "modules_are_wired_together" {
   }
 
   assert {
-    condition     = module.ci_access.github_subjects == ["repo:example-org/ml-serve-ecs:ref:refs/heads/main"]
-    error_message = "Only the main branch of the repository may deploy."
+    condition     = module.ci_access.github_subjects == ["repo:example-org/ml-serve-ecs:environment:production"]
+    error_message = "Only the repository's production environment may deploy."
   }
 
   assert {
@@ -107,5 +107,32 @@ run "private_networking_with_api_auth" {
   assert {
     condition     = module.service.waf_web_acl_arn != null
     error_message = "The WAF is wired in."
+  }
+}
+
+run "codepipeline_is_optional_and_wired_to_the_service" {
+  command = apply
+
+  variables {
+    enable_codepipeline            = true
+    codeconnections_connection_arn = "arn:aws:codeconnections:eu-west-1:123456789012:connection/11111111-2222-3333-4444-555555555555"
+  }
+
+  assert {
+    condition = (
+      output.codepipeline_name == "ml-serve-ecs-dev" &&
+      output.codeconnections_connection_arn == var.codeconnections_connection_arn &&
+      module.codepipeline[0].build_project_name == "ml-serve-ecs-dev-pipeline-build"
+    )
+    error_message = "The pipeline is named after the stack and uses the given connection."
+  }
+}
+
+run "no_pipeline_by_default" {
+  command = plan
+
+  assert {
+    condition     = output.codepipeline_name == null && length(module.codepipeline) == 0
+    error_message = "The pipeline is created only when asked for."
   }
 }

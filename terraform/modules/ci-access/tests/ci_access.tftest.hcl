@@ -1,5 +1,6 @@
-# CI gets exactly what a deploy needs, and only this repository's branch can
-# assume the deploy role. Mock provider: no AWS account needed.
+# CI gets exactly what a deploy needs, and only this repository's protected
+# `production` environment can assume the deploy role. Mock provider: no AWS
+# account needed.
 
 mock_provider "aws" {
   source = "../../tests/mocks"
@@ -17,15 +18,46 @@ variables {
   ]
 }
 
-run "deploy_role_trusts_only_main_of_this_repo" {
+run "deploy_role_trusts_only_the_production_environment" {
   command = apply
 
   assert {
     condition = (
       jsondecode(aws_iam_role.deploy.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] ==
-      ["repo:example-org/ml-serve-ecs:ref:refs/heads/main"]
+      ["repo:example-org/ml-serve-ecs:environment:production"]
     )
-    error_message = "The trust must name the repository and branch exactly (no wildcards)."
+    error_message = "The trust must name the repository and the production environment exactly (no wildcards)."
+  }
+
+  assert {
+    condition = !anytrue([
+      for s in flatten([jsondecode(aws_iam_role.deploy.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"]]) :
+      strcontains(s, "ref:refs/heads/") || strcontains(s, "pull_request") || strcontains(s, "environment:terraform") || strcontains(s, "*")
+    ])
+    error_message = "A job on a branch, a pull request or the terraform environment must not be able to assume the deploy role."
+  }
+
+  assert {
+    condition     = length(keys(jsondecode(aws_iam_role.deploy.assume_role_policy).Statement[0].Condition)) == 1
+    error_message = "Only StringEquals conditions (no StringLike that could widen the subject)."
+  }
+
+  assert {
+    condition = !anytrue([
+      for s in jsondecode(aws_iam_role_policy.deploy.policy).Statement :
+      anytrue([for a in flatten([s.Action]) : startswith(a, "elasticloadbalancing:") || startswith(a, "codebuild:")])
+    ])
+    error_message = "The deploy role needs no load balancer or CodeBuild rights (the smoke test uses SERVICE_URL; CodeBuild runs on its own)."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_iam_role.codebuild.assume_role_policy).Statement[0].Principal.Service == "codebuild.amazonaws.com" &&
+      jsondecode(aws_iam_role.codebuild.assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceArn"] ==
+      "arn:aws:codebuild:eu-west-1:123456789012:project/mlserve-test-build" &&
+      jsondecode(aws_iam_role.codebuild.assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceAccount"] == "123456789012"
+    )
+    error_message = "Only this CodeBuild project (aws:SourceArn) in this account may assume the build role."
   }
 
   assert {
@@ -112,6 +144,44 @@ run "immutable_subject_and_environment" {
     condition     = length(aws_iam_openid_connect_provider.github) == 0
     error_message = "An existing OIDC provider must be reused, not created."
   }
+}
+
+run "branch_trust_without_an_environment" {
+  command = plan
+
+  variables {
+    github_environment = null
+  }
+
+  assert {
+    condition     = output.github_subjects == ["repo:example-org/ml-serve-ecs:ref:refs/heads/main"]
+    error_message = "Without an environment the trust names the branch exactly."
+  }
+}
+
+run "workflow_ref_in_a_customised_subject" {
+  command = plan
+
+  variables {
+    deploy_workflow_ref = ".github/workflows/deploy.yml@refs/heads/main"
+  }
+
+  assert {
+    condition = output.github_subjects == [
+      "repo:example-org/ml-serve-ecs:environment:production:job_workflow_ref:example-org/ml-serve-ecs/.github/workflows/deploy.yml@refs/heads/main"
+    ]
+    error_message = "With job_workflow_ref in the subject, the trust names the workflow file and ref too."
+  }
+}
+
+run "rejects_a_malformed_workflow_ref" {
+  command = plan
+
+  variables {
+    deploy_workflow_ref = "deploy.yml"
+  }
+
+  expect_failures = [var.deploy_workflow_ref]
 }
 
 run "rejects_a_trust_nobody_can_use" {
