@@ -52,7 +52,7 @@ resource "aws_lb_target_group" "this" {
     protocol            = "HTTP"
     matcher             = "200"
     interval            = var.health_check_interval
-    timeout             = 5
+    timeout             = min(5, var.health_check_interval - 1) # the ALB refuses timeout >= interval
     healthy_threshold   = var.healthy_threshold
     unhealthy_threshold = var.unhealthy_threshold
   }

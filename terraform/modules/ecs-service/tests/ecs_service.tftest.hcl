@@ -184,6 +184,7 @@ run "defaults_are_safe" {
     condition = (
       aws_ecs_service.ci_deployed[0].health_check_grace_period_seconds == 45 &&
       one(aws_lb_target_group.this.health_check).interval == 5 &&
+      one(aws_lb_target_group.this.health_check).timeout < one(aws_lb_target_group.this.health_check).interval &&
       one(aws_lb_target_group.this.health_check).healthy_threshold == 2 &&
       tonumber(aws_lb_target_group.this.slow_start) == 0
     )
