@@ -1,17 +1,19 @@
 package dev.mlserve;
 
+import dev.mlserve.batch.BatchCommand;
 import dev.mlserve.config.ConfigException;
 import dev.mlserve.config.ServerConfig;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.function.Function;
+import picocli.CommandLine;
 
 /**
  * The image's one entry point. Without arguments it reads the configuration from the environment,
  * starts the service, and drains on SIGTERM. With a command name first ({@code release}, {@code
  * batch}, {@code drift}, …) it runs that job instead — the jobs are siblings of the service that
- * reuse its configuration, model loading and store, so one image serves, scores files and
- * releases models (ECS task definitions pick one with {@code command}).
+ * reuse its configuration, model loading and store, so one image serves, scores files and releases
+ * models (ECS task definitions pick one with {@code command}).
  */
 public final class Main {
   private Main() {}
@@ -20,14 +22,18 @@ public final class Main {
    * Jobs that share the image, by the name that selects them. Each takes the arguments after its
    * name and returns the process exit code.
    */
-  private static final Map<String, Function<String[], Integer>> COMMANDS = Map.of();
+  private static final Map<String, Function<String[], Integer>> COMMANDS =
+      Map.of("batch", args -> new CommandLine(new BatchCommand()).execute(args));
 
   public static void main(String[] args) {
     if (args.length > 0 && !args[0].equals("serve")) {
       Function<String[], Integer> command = COMMANDS.get(args[0]);
       if (command == null) {
         System.err.println(
-            "unknown command '" + args[0] + "'; commands: serve (the default), " + COMMANDS.keySet());
+            "unknown command '"
+                + args[0]
+                + "'; commands: serve (the default), "
+                + COMMANDS.keySet());
         System.exit(2);
         return;
       }
