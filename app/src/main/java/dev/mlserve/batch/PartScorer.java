@@ -329,6 +329,7 @@ final class PartScorer {
         OutputStream lowOut = new BufferedOutputStream(Files.newOutputStream(low), 1 << 16);
         OutputStream errOut = new BufferedOutputStream(Files.newOutputStream(errors), 1 << 16);
         JsonGenerator g = JSON.getFactory().createGenerator(row)) {
+      g.setRootValueSeparator(null); // one object per line, no space between them
       while (true) {
         Scored s = in.take();
         if (s.chunk() == END) {

@@ -2,6 +2,7 @@ package dev.mlserve.batch;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -25,6 +26,13 @@ final class RowParser {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final ObjectReader CSV_LINE =
       new CsvMapper().readerFor(String[].class).with(CsvParser.Feature.WRAP_AS_ARRAY);
+
+  /** One CSV record (a line) as its values. */
+  private static String[] csvValues(String line) throws IOException {
+    try (MappingIterator<String[]> it = CSV_LINE.readValues(line)) {
+      return it.hasNextValue() ? it.nextValue() : new String[0];
+    }
+  }
 
   /** A parse result: exactly one of the two is set. */
   record Parsed(Row row, RowFailure failure) {}
@@ -53,7 +61,7 @@ final class RowParser {
 
   /** Reads the CSV header line; a missing text column fails the whole file, before any row. */
   void csvHeader(byte[] line, int length) throws IOException {
-    String[] names = CSV_LINE.readValue(decode(line, length));
+    String[] names = csvValues(decode(line, length));
     header = List.of(names).stream().map(String::trim).toList();
     if (!header.contains(textField)) {
       throw new IOException(
@@ -122,7 +130,7 @@ final class RowParser {
     long offset = line.offset();
     String[] values;
     try {
-      values = CSV_LINE.readValue(decode(line.bytes(), line.length()));
+      values = csvValues(decode(line.bytes(), line.length()));
     } catch (CharacterCodingException e) {
       return fail(offset, null, RowFailure.NOT_UTF8, e.toString());
     } catch (IOException e) {
