@@ -37,6 +37,7 @@ final class Manifest {
     Map<String, Long> byLabel = new LinkedHashMap<>();
     Map<String, Long> byBand = new LinkedHashMap<>();
     Map<String, Long> reasons = new LinkedHashMap<>();
+    Map<String, Double> stages = new LinkedHashMap<>();
     ArrayNode failures = PartScorer.JSON.createArrayNode();
     ArrayNode samples = PartScorer.JSON.createArrayNode();
     Map<String, long[]> perFile = new LinkedHashMap<>(); // rows, scored, failed, low, parts
@@ -51,6 +52,9 @@ final class Manifest {
       p.byLabel().forEach((k, v) -> byLabel.merge(k, v, Long::sum));
       p.byBand().forEach((k, v) -> byBand.merge(k, v, Long::sum));
       p.failureReasons().forEach((k, v) -> reasons.merge(k, v, Long::sum));
+      if (p.stageSeconds() != null) {
+        p.stageSeconds().forEach((k, v) -> stages.merge(k, v, Double::sum));
+      }
       for (RowFailure f : p.failures()) {
         if (failures.size() < config.maxListedFailures()) {
           failures.add(PartScorer.JSON.valueToTree(f));
@@ -138,6 +142,7 @@ final class Manifest {
     t.put("merge_seconds", Duration.between(mergeStart, finished).toMillis() / 1000.0);
     t.put("rows_per_second", rows / Math.max(wall, 1e-3));
     t.put("rows_per_second_per_task", rows / Math.max(scoringSeconds, 1e-3));
+    t.set("scoring_thread_seconds", PartScorer.JSON.valueToTree(stages));
     return m;
   }
 

@@ -92,6 +92,7 @@ final class PartScorer {
       }
     }
     Counts counts = new Counts(config.maxListedFailures());
+    Stages stages = new Stages();
     Path results = BatchStore.tempFile(workDir, ".out");
     Path low = BatchStore.tempFile(workDir, ".jsonl");
     Path errors = BatchStore.tempFile(workDir, ".jsonl");
@@ -99,6 +100,7 @@ final class PartScorer {
         new Progress(item.part(), range.length(), config.progressInterval().toMillis())) {
       if (range.length() > 0) {
         run(
+            stages,
             in,
             item.name(),
             range,
@@ -138,7 +140,8 @@ final class PartScorer {
               started.toString(),
               Instant.now().toString(),
               seconds,
-              (counts.scored + counts.failed) / Math.max(seconds, 1e-9));
+              (counts.scored + counts.failed) / Math.max(seconds, 1e-9),
+              stages.seconds());
       store.put(
           out.bucket(),
           out.key(folder + SUMMARY),
@@ -146,7 +149,7 @@ final class PartScorer {
           "application/json");
       log.info(
           "part {} done: {} rows ({} scored, {} failed, {} low-confidence) of {} [{}] in {} s, {}"
-              + " rows/s",
+              + " rows/s; scoring thread {}",
           item.part(),
           summary.rows(),
           summary.scored(),
@@ -155,7 +158,8 @@ final class PartScorer {
           item.name(),
           item.byteRange(),
           String.format("%.1f", seconds),
-          String.format("%.0f", summary.rowsPerSecond()));
+          String.format("%.0f", summary.rowsPerSecond()),
+          summary.stageSeconds());
       return summary;
     } finally {
       Files.deleteIfExists(results);
@@ -169,7 +173,23 @@ final class PartScorer {
     return (int) Math.min(Integer.MAX_VALUE - 16, Math.max(1 << 20, chars * 4 + (64 << 10)));
   }
 
+  /** Where the scoring thread's time went: the bottleneck is the stage it waited for. */
+  static final class Stages {
+    long inputWait;
+    long model;
+    long outputWait;
+
+    Map<String, Double> seconds() {
+      Map<String, Double> m = new LinkedHashMap<>();
+      m.put("waiting_for_input", inputWait / 1e9);
+      m.put("model", model / 1e9);
+      m.put("waiting_for_output", outputWait / 1e9);
+      return m;
+    }
+  }
+
   private void run(
+      Stages stages,
       S3Location in,
       String file,
       ByteRange range,
@@ -216,11 +236,18 @@ final class PartScorer {
     writer.start();
     try {
       while (failure.get() == null) {
+        long t0 = System.nanoTime();
         Chunk c = parsed.take();
+        long t1 = System.nanoTime();
         if (c == END) {
           break;
         }
-        scored.put(scoreChunk(c, file));
+        Scored done = scoreChunk(c, file);
+        long t2 = System.nanoTime();
+        scored.put(done);
+        stages.inputWait += t1 - t0;
+        stages.model += t2 - t1;
+        stages.outputWait += System.nanoTime() - t2;
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -32,4 +32,5 @@ public record PartSummary(
     @JsonProperty("started") String started,
     @JsonProperty("finished") String finished,
     @JsonProperty("seconds") double seconds,
-    @JsonProperty("rows_per_second") double rowsPerSecond) {}
+    @JsonProperty("rows_per_second") double rowsPerSecond,
+    @JsonProperty("stage_seconds") Map<String, Double> stageSeconds) {}
