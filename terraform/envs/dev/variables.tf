@@ -204,3 +204,23 @@ variable "github_oidc_provider_arn" {
   type        = string
   default     = null
 }
+
+# ---------------------------------------------------------- batch scoring ---
+
+variable "enable_batch" {
+  description = "Create the batch scoring state machine, task definition, topic and trigger (docs/BATCH.md). Idle cost is nil: Fargate and Step Functions bill per job."
+  type        = bool
+  default     = true
+}
+
+variable "batch_max_concurrency" {
+  description = "Most batch scoring tasks running at once per job."
+  type        = number
+  default     = 4
+}
+
+variable "batch_notification_emails" {
+  description = "Email addresses that receive batch job summaries (each must confirm)."
+  type        = list(string)
+  default     = []
+}

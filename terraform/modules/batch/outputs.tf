@@ -42,3 +42,8 @@ output "output_uri" {
   description = "Where job results appear: <output_uri>/<job>/ (manifest _SUCCESS last)."
   value       = "s3://${var.bucket_name}/${var.output_prefix}"
 }
+
+output "container_image" {
+  description = "Image the batch task definition runs."
+  value       = jsondecode(aws_ecs_task_definition.this.container_definitions)[0].image
+}

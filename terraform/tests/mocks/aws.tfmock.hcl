@@ -122,3 +122,9 @@ mock_resource "aws_codebuild_project" {
     arn = "arn:aws:codebuild:eu-west-1:123456789012:project/mock-build"
   }
 }
+
+mock_resource "aws_sfn_state_machine" {
+  defaults = {
+    arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:mock-machine"
+  }
+}
