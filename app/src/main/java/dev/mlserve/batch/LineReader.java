@@ -21,7 +21,7 @@ final class LineReader {
 
   private final InputStream in;
   private final int maxLineBytes;
-  private final byte[] buf = new byte[1 << 20];
+  private final byte[] buf;
   private int pos;
   private int limit;
   private long bufferOffset; // absolute offset of buf[0]
@@ -32,9 +32,39 @@ final class LineReader {
    * @param in the stream; its first byte is at absolute offset {@code base}
    */
   LineReader(InputStream in, long base, int maxLineBytes) {
+    this(in, base, maxLineBytes, 1 << 20);
+  }
+
+  /** With a given read buffer size (tests use tiny ones so lines straddle refills). */
+  LineReader(InputStream in, long base, int maxLineBytes, int bufferBytes) {
+    this.buf = new byte[bufferBytes];
     this.in = in;
     this.bufferOffset = base;
     this.maxLineBytes = maxLineBytes;
+  }
+
+  /**
+   * The first byte to fetch for a range: one before its start, so that a range can tell whether a
+   * line starts exactly at its first byte.
+   */
+  static long fetchFrom(ByteRange range) {
+    return range.start() == 0 ? 0 : range.start() - 1;
+  }
+
+  /**
+   * Positions a reader opened at {@link #fetchFrom} on the range's first owned line: drops the tail
+   * of a line that started before the range (its owner reads it).
+   */
+  void enter(ByteRange range) throws IOException {
+    if (range.start() > 0) {
+      next();
+    }
+  }
+
+  /** The next line the range owns (one that starts before its end), or null. */
+  Line nextIn(ByteRange range) throws IOException {
+    Line l = next();
+    return l == null || l.offset() >= range.end() ? null : l;
   }
 
   /** The absolute offset of the next byte to be read. */

@@ -205,7 +205,7 @@ final class PartScorer {
     BlockingQueue<Chunk> parsed = new ArrayBlockingQueue<>(QUEUE_CHUNKS);
     BlockingQueue<Scored> scored = new ArrayBlockingQueue<>(QUEUE_CHUNKS);
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    long from = range.start() == 0 ? 0 : range.start() - 1;
+    long from = LineReader.fetchFrom(range);
     Thread reader =
         new Thread(
             () -> {
@@ -279,9 +279,8 @@ final class PartScorer {
       BlockingQueue<Chunk> out,
       Progress progress)
       throws IOException, InterruptedException {
-    if (range.start() > 0) {
-      lines.next(); // the tail of a line that started before the range: its owner reads it
-    } else if (format == InputFormat.CSV) {
+    lines.enter(range);
+    if (range.start() == 0 && format == InputFormat.CSV) {
       LineReader.Line header = lines.next();
       if (header == null || header.tooLong()) {
         throw new IOException("no CSV header line");
@@ -292,7 +291,7 @@ final class PartScorer {
     List<Row> rows = new ArrayList<>(chunkRows);
     List<RowFailure> failed = new ArrayList<>();
     LineReader.Line line;
-    while ((line = lines.next()) != null && line.offset() < range.end()) {
+    while ((line = lines.nextIn(range)) != null) {
       RowParser.Parsed p = parser.parse(line);
       if (p == null) {
         continue;
