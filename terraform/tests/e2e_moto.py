@@ -139,7 +139,13 @@ def start_moto():
                             for p in problems],
         })
 
+    # Gap: nor ListStateMachineVersions, which the provider reads after creating one (and
+    # retries forever). This stack publishes no versions: answer with none.
+    def list_state_machine_versions(self):
+        return json.dumps({"stateMachineVersions": []})
+
     StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition
+    StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
     CodeBuildResponse.delete_project = delete_project
     ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource
     ApplicationAutoScalingResponse.tag_resource = tag_resource

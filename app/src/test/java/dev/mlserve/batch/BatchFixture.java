@@ -35,6 +35,9 @@ final class BatchFixture implements AutoCloseable {
 
   String out = "";
 
+  /** What the last run logged as its failure (BatchCommand's log lines). */
+  String log = "";
+
   BatchFixture(Path tmp) {
     this.cacheDir = tmp.resolve("model-cache");
     s3.createBucket(BUCKET);
@@ -82,11 +85,24 @@ final class BatchFixture implements AutoCloseable {
     ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
     PrintStream oldErr = System.err;
     PrintStream oldOut = System.out;
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(BatchCommand.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+        new ch.qos.logback.core.read.ListAppender<>();
+    appender.start();
+    logger.addAppender(appender);
     System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
     System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
     try {
       return new CommandLine(new BatchCommand(env, clients)).execute(args);
     } finally {
+      logger.detachAppender(appender);
+      log =
+          String.join(
+              "\n",
+              appender.list.stream()
+                  .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                  .toList());
       System.setErr(oldErr);
       System.setOut(oldOut);
       err = errBytes.toString(StandardCharsets.UTF_8);

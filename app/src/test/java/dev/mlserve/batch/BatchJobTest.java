@@ -96,6 +96,7 @@ class BatchJobTest {
     // The CSV names its own text and id columns; options stand for the variables.
     int code = s3.run(s3.env(job, Map.of()), "run", "--text-field", "text", "--id-field", "id");
     assertThat(code).as(s3.err).isEqualTo(1); // the CSV has no 'text' column: the job fails
+    assertThat(s3.log).contains("has no text column 'text'");
     assertThat(s3.exists("batch/output/formats/_SUCCESS")).isFalse();
 
     // Rename the CSV's columns to the defaults and run again.
@@ -202,7 +203,7 @@ class BatchJobTest {
     // the manifest describing them stay as they were.
     env.put("BATCH_MODEL_LABEL", "canary");
     assertThat(s3.run(env, "run")).isEqualTo(1);
-    assertThat(s3.err).contains("label 'canary' is not in its serving.json");
+    assertThat(s3.log).contains("label 'canary' is not in its serving.json");
     assertThat(s3.manifest("s3models").get("timings")).isEqualTo(m.get("timings"));
   }
 
@@ -358,6 +359,6 @@ class BatchJobTest {
         .contains("LOW_CONFIDENCE_BAND");
     assertThat(s3.run(Map.of(), "merge", "--output", "s3://batch-data/batch/output/nothing/"))
         .isEqualTo(1); // no plan: the job fails, nothing written
-    assertThat(s3.err).doesNotContain("required");
+    assertThat(s3.log).contains("no plan at s3://batch-data/batch/output/nothing/_plan.json");
   }
 }
