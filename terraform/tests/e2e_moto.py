@@ -58,6 +58,9 @@ EMULATOR_DRIFT = {
         (_sg_referencing_rule, "moto drops the description of rules that reference a security group"),
     ("aws_vpc_security_group_egress_rule", "description"):
         (_sg_referencing_rule, "moto drops the description of rules that reference a security group"),
+    ("aws_s3_bucket_notification", "eventbridge"):
+        (_always, "moto's GetBucketNotificationConfiguration never returns the (empty) "
+                  "EventBridgeConfiguration it was given"),
 }
 
 # Provider endpoints pointed at moto (every service the stack uses).
@@ -370,9 +373,8 @@ def check_batch(aws, outputs: dict) -> list[str]:
         targets = events.list_targets_by_rule(Rule=rules[0]["Name"])["Targets"]
         if [t["Arn"] for t in targets] != [arn]:
             problems.append(f"rule targets {targets}, not the state machine")
-    conf = aws("s3").get_bucket_notification_configuration(Bucket=outputs["model_bucket_name"])
-    if "EventBridgeConfiguration" not in conf:
-        problems.append(f"bucket does not send events to EventBridge: {conf}")
+    # The bucket's EventBridge switch cannot be read back from moto (see EMULATOR_DRIFT);
+    # terraform test asserts it on the configuration instead.
     if outputs.get("batch_topic_arn") not in [t["TopicArn"] for t in aws("sns").list_topics()["Topics"]]:
         problems.append("batch topic missing")
     return problems
