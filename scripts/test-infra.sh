@@ -10,6 +10,7 @@ Usage: scripts/test-infra.sh [--help] [SUITE...]
 Runs the infrastructure test suites one after another and prints one summary line:
   terraform  scripts/test-terraform.sh  (fmt, validate, terraform test, apply/destroy on moto)
   scripts    scripts/test-scripts.sh    (shellcheck, --help, dry runs against moto)
+  batch      scripts/test-batch.sh      (batch-score.sh against moto S3 and Step Functions)
   workflows  scripts/test-workflows.sh  (GitHub Actions and buildspec validation)
   training   scripts/test-training.sh   (smoke training run and export checks)
   monitoring scripts/test-monitoring.sh (observe.sh on a real Prometheus, drift-report.sh)
@@ -26,7 +27,7 @@ fi
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 suites=("$@")
 if [[ ${#suites[@]} -eq 0 ]]; then
-  suites=(terraform scripts workflows training monitoring)
+  suites=(terraform scripts batch workflows training monitoring)
 fi
 
 passed=0

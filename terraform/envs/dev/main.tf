@@ -212,3 +212,28 @@ module "drift_report" {
   sns_topic_arn      = module.monitoring.sns_topic_arn
   tags               = local.tags
 }
+module "batch" {
+  source = "../../modules/batch"
+  count  = var.enable_batch ? 1 : 0
+
+  # Batch scoring of files under batch/input/<job>/ (docs/BATCH.md). Nothing runs
+  # (or costs) until a job starts; see the module README for the per-job cost.
+  name               = local.name
+  image              = "${module.ecr.repository_url}:${var.image_tag}"
+  ecr_repository_arn = module.ecr.repository_arn
+  cluster_arn        = module.service.cluster_arn
+  vpc_id             = module.network.vpc_id
+  subnet_ids         = module.network.task_subnet_ids
+  assign_public_ip   = module.network.tasks_private ? false : var.assign_public_ip
+
+  bucket_name         = module.model_store.bucket_name
+  bucket_arn          = module.model_store.bucket_arn
+  kms_key_arn         = module.model_store.kms_key_arn
+  models_prefix       = module.model_store.models_prefix
+  max_concurrency     = var.batch_max_concurrency
+  notification_emails = var.batch_notification_emails
+  environment         = var.low_confidence_band == null ? {} : { LOW_CONFIDENCE_BAND = var.low_confidence_band }
+  log_retention_days  = var.log_retention_days
+
+  tags = local.tags
+}

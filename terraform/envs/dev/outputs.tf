@@ -139,3 +139,23 @@ output "drift_report_uri" {
   description = "Where the drift job writes its reports."
   value       = module.drift_report.report_uri
 }
+
+output "batch_state_machine_arn" {
+  description = "Batch scoring state machine (null with enable_batch = false); scripts/batch-score.sh starts it."
+  value       = try(module.batch[0].state_machine_arn, null)
+}
+
+output "batch_topic_arn" {
+  description = "SNS topic of batch job summaries and failures."
+  value       = try(module.batch[0].topic_arn, null)
+}
+
+output "batch_input_uri" {
+  description = "Where batch jobs go: <uri>/<job>/<files>, then <uri>/<job>/_READY."
+  value       = try(module.batch[0].input_uri, null)
+}
+
+output "batch_output_uri" {
+  description = "Where batch results appear: <uri>/<job>/ (manifest _SUCCESS last)."
+  value       = try(module.batch[0].output_uri, null)
+}

@@ -267,6 +267,12 @@ variable "github_oidc_provider_arn" {
 
 variable "amp_alert_manager" {
   description = "Create the Prometheus workspace's alertmanager definition (alerts -> the alarm topic)."
+}
+
+# ---------------------------------------------------------- batch scoring ---
+
+variable "enable_batch" {
+  description = "Create the batch scoring state machine, task definition, topic and trigger (docs/BATCH.md). Idle cost is nil: Fargate and Step Functions bill per job."
   type        = bool
   default     = true
 }
@@ -295,4 +301,16 @@ variable "codeconnections_connection_arn" {
   description = "Existing CodeConnections connection to GitHub for the pipeline (null: create one, then approve it once in the console)."
   type        = string
   default     = null
+}
+
+variable "batch_max_concurrency" {
+  description = "Most batch scoring tasks running at once per job."
+  type        = number
+  default     = 4
+}
+
+variable "batch_notification_emails" {
+  description = "Email addresses that receive batch job summaries (each must confirm)."
+  type        = list(string)
+  default     = []
 }

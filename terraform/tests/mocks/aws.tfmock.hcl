@@ -184,3 +184,9 @@ mock_resource "aws_grafana_workspace" {
     endpoint = "g-0123456789.grafana-workspace.eu-west-1.amazonaws.com"
   }
 }
+
+mock_resource "aws_sfn_state_machine" {
+  defaults = {
+    arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:mock-machine"
+  }
+}

@@ -136,3 +136,30 @@ run "no_pipeline_by_default" {
     error_message = "The pipeline is created only when asked for."
   }
 }
+
+run "batch_scoring_shares_the_image_bucket_and_cluster" {
+  command = apply
+
+  assert {
+    condition     = output.batch_input_uri == "s3://${output.model_bucket_name}/batch/input" && output.batch_output_uri == "s3://${output.model_bucket_name}/batch/output"
+    error_message = "Batch jobs read and write the model store bucket's batch/ prefixes."
+  }
+
+  assert {
+    condition     = module.batch[0].container_image == "${output.ecr_repository_url}:0123456789abcdef0123456789abcdef01234567"
+    error_message = "The batch job runs the service's own image."
+  }
+}
+
+run "batch_scoring_can_be_left_out" {
+  command = plan
+
+  variables {
+    enable_batch = false
+  }
+
+  assert {
+    condition     = output.batch_state_machine_arn == null && length(module.batch) == 0
+    error_message = "enable_batch = false creates nothing for batch scoring."
+  }
+}

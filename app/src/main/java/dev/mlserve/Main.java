@@ -1,5 +1,6 @@
 package dev.mlserve;
 
+import dev.mlserve.batch.BatchCommand;
 import dev.mlserve.config.ConfigException;
 import dev.mlserve.config.ServerConfig;
 import dev.mlserve.drift.DriftCommand;
@@ -30,7 +31,9 @@ public final class Main {
           "aot-training",
           args -> new CommandLine(new AotTrainingCommand()).execute(args),
           "drift",
-          args -> new CommandLine(new DriftCommand()).execute(args));
+          args -> new CommandLine(new DriftCommand()).execute(args),
+          "batch",
+          args -> new CommandLine(new BatchCommand()).execute(args));
 
   public static void main(String[] args) {
     if (args.length > 0 && !args[0].equals("serve")) {

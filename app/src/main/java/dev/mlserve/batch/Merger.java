@@ -1,0 +1,115 @@
+package dev.mlserve.batch;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlserve.store.S3Location;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The last step of a job: checks every part of the plan finished, joins the parts' results into one
+ * {@code <input name>.out} per input file, one {@code low-confidence.jsonl} and one {@code
+ * errors.jsonl}, adds up the counts, and writes the manifest {@code _SUCCESS} last. A job with a
+ * missing part gets no manifest (and exits non-zero).
+ */
+final class Merger {
+  private static final Logger log = LoggerFactory.getLogger(Merger.class);
+  static final String LOW_CONFIDENCE = "low-confidence.jsonl";
+  static final String ERRORS = "errors.jsonl";
+
+  private Merger() {}
+
+  static ObjectNode merge(BatchStore store, BatchConfig config, Path workDir) throws IOException {
+    S3Location out = config.out();
+    List<PlanItem> plan = Planner.read(store, out);
+    store.delete(out.bucket(), out.key(Planner.MANIFEST));
+    List<PartSummary> parts = new ArrayList<>();
+    List<String> missing = new ArrayList<>();
+    for (PlanItem item : plan) {
+      Optional<byte[]> raw =
+          store.read(
+              out.bucket(), out.key(PartScorer.partFolder(item.part()) + PartScorer.SUMMARY));
+      if (raw.isEmpty()) {
+        missing.add(item.part());
+      } else {
+        parts.add(PartScorer.JSON.readValue(raw.get(), PartSummary.class));
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new IOException(
+          "job "
+              + config.jobId()
+              + ": part(s) "
+              + (missing.size() > 20 ? missing.subList(0, 20) + "…" : missing)
+              + " of "
+              + plan.size()
+              + " did not finish; no manifest written");
+    }
+    for (PartSummary p : parts) {
+      if (!p.model().equals(parts.get(0).model())
+          || p.modelVersion() != parts.get(0).modelVersion()) {
+        throw new IOException(
+            "parts were scored with different models: "
+                + parts.get(0).model()
+                + " v"
+                + parts.get(0).modelVersion()
+                + " and "
+                + p.model()
+                + " v"
+                + p.modelVersion());
+      }
+    }
+    Instant mergeStart = Instant.now();
+    Map<String, List<PlanItem>> byFile = new LinkedHashMap<>();
+    for (PlanItem item : plan) {
+      byFile.computeIfAbsent(item.name(), k -> new ArrayList<>()).add(item);
+    }
+    List<String> resultUris = new ArrayList<>();
+    for (var e : byFile.entrySet()) {
+      String key = e.getKey() + ".out";
+      concatenate(store, out, e.getValue(), PartScorer.RESULTS, key, workDir);
+      resultUris.add(BatchStore.uri(out, key));
+    }
+    concatenate(store, out, plan, PartScorer.LOW_CONFIDENCE, LOW_CONFIDENCE, workDir);
+    concatenate(store, out, plan, PartScorer.ERRORS, ERRORS, workDir);
+    ObjectNode manifest = Manifest.build(config, plan, parts, resultUris, mergeStart);
+    store.put(
+        out.bucket(),
+        out.key(Planner.MANIFEST),
+        PartScorer.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest),
+        "application/json");
+    log.info("{}", Manifest.summaryLine(manifest));
+    return manifest;
+  }
+
+  private static void concatenate(
+      BatchStore store,
+      S3Location out,
+      List<PlanItem> items,
+      String partFile,
+      String key,
+      Path workDir)
+      throws IOException {
+    Path tmp = BatchStore.tempFile(workDir, ".merge");
+    try {
+      try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+        for (PlanItem item : items) {
+          store.appendTo(out.bucket(), out.key(PartScorer.partFolder(item.part()) + partFile), o);
+        }
+      }
+      store.put(out.bucket(), out.key(key), tmp, "application/x-ndjson");
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+}

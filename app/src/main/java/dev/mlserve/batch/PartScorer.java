@@ -1,0 +1,536 @@
+package dev.mlserve.batch;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlserve.config.Band;
+import dev.mlserve.errors.ServingException;
+import dev.mlserve.store.S3Location;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Scores one part of a job: streams its byte range of the input from S3, parses rows on one thread,
+ * runs TensorFlow in chunks of {@code BATCH_CHUNK_ROWS} on the calling thread and writes results on
+ * a third, through small bounded queues (memory stays flat whatever the file size). Outputs go to
+ * local temp files, are uploaded under {@code parts/<part>/}, and {@code _part.json} is written
+ * last: a part without it is not done.
+ */
+final class PartScorer {
+  private static final Logger log = LoggerFactory.getLogger(PartScorer.class);
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final String RESULTS = "result.out";
+  static final String LOW_CONFIDENCE = "low-confidence.jsonl";
+  static final String ERRORS = "errors.jsonl";
+  static final String SUMMARY = "_part.json";
+  private static final int QUEUE_CHUNKS = 4;
+  private static final int SAMPLE_IDS = 10;
+
+  private final BatchStore store;
+  private final BatchConfig config;
+  private final ScoringModel model;
+  private final Path workDir;
+
+  PartScorer(BatchStore store, BatchConfig config, ScoringModel model, Path workDir) {
+    this.store = store;
+    this.config = config;
+    this.model = model;
+    this.workDir = workDir;
+  }
+
+  /** The folder of a part's outputs, relative to the job's output folder. */
+  static String partFolder(String part) {
+    return "parts/" + part + "/";
+  }
+
+  /** A chunk of parsed input: rows to score and rows that already failed. */
+  private record Chunk(List<Row> rows, List<RowFailure> failures, long position) {}
+
+  private record Scored(Chunk chunk, float[][] scores, List<RowFailure> rejected) {}
+
+  private static final Chunk END = new Chunk(List.of(), List.of(), -1);
+
+  PartSummary score(PlanItem item) throws IOException {
+    S3Location in = S3Location.parse(item.inputUri());
+    S3Location out = config.out();
+    ByteRange range = ByteRange.parse(item.byteRange());
+    InputFormat format = InputFormat.named(item.format()).orElseThrow();
+    String folder = partFolder(item.part());
+    // A rerun first takes the old summary away: until the new one is written, the part is not done.
+    store.delete(out.bucket(), out.key(folder + SUMMARY));
+    Instant started = Instant.now();
+    RowParser parser =
+        new RowParser(
+            format,
+            item.name(),
+            config.textField(),
+            config.idField(),
+            config.server().limits().maxTextChars());
+    int maxLine = maxLineBytes();
+    if (format == InputFormat.CSV && range.start() > 0) {
+      try (InputStream header = store.openFrom(in.bucket(), in.prefix(), 0)) {
+        LineReader.Line first = new LineReader(header, 0, maxLine).next();
+        if (first == null || first.tooLong()) {
+          throw new IOException(item.inputUri() + ": no CSV header line");
+        }
+        parser.csvHeader(first.bytes(), first.length());
+      }
+    }
+    Counts counts = new Counts(config.maxListedFailures());
+    Stages stages = new Stages();
+    Path results = BatchStore.tempFile(workDir, ".out");
+    Path low = BatchStore.tempFile(workDir, ".jsonl");
+    Path errors = BatchStore.tempFile(workDir, ".jsonl");
+    try (Progress progress =
+        new Progress(item.part(), range.length(), config.progressInterval().toMillis())) {
+      if (range.length() > 0) {
+        run(
+            stages,
+            in,
+            item.name(),
+            range,
+            format,
+            parser,
+            maxLine,
+            progress,
+            counts,
+            results,
+            low,
+            errors);
+      }
+      double seconds = progress.seconds();
+      store.put(out.bucket(), out.key(folder + RESULTS), results, "application/x-ndjson");
+      store.put(out.bucket(), out.key(folder + LOW_CONFIDENCE), low, "application/x-ndjson");
+      store.put(out.bucket(), out.key(folder + ERRORS), errors, "application/x-ndjson");
+      PartSummary summary =
+          new PartSummary(
+              item.part(),
+              item.name(),
+              item.inputUri(),
+              item.byteRange(),
+              format.id(),
+              model.choice().model(),
+              model.choice().version(),
+              model.signatureKey(),
+              model.choice().band(),
+              counts.scored + counts.failed,
+              counts.scored,
+              counts.failed,
+              counts.lowConfidence,
+              counts.byLabel,
+              counts.byBand(model.choice().band() != null),
+              counts.reasons,
+              counts.failures,
+              counts.lowSamples,
+              started.toString(),
+              Instant.now().toString(),
+              seconds,
+              (counts.scored + counts.failed) / Math.max(seconds, 1e-9),
+              stages.seconds());
+      store.put(
+          out.bucket(),
+          out.key(folder + SUMMARY),
+          JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(summary),
+          "application/json");
+      log.info(
+          "part {} done: {} rows ({} scored, {} failed, {} low-confidence) of {} [{}] in {} s, {}"
+              + " rows/s; scoring thread {}",
+          item.part(),
+          summary.rows(),
+          summary.scored(),
+          summary.failedRows(),
+          summary.lowConfidenceRows(),
+          item.name(),
+          item.byteRange(),
+          String.format("%.1f", seconds),
+          String.format("%.0f", summary.rowsPerSecond()),
+          summary.stageSeconds());
+      return summary;
+    } finally {
+      Files.deleteIfExists(results);
+      Files.deleteIfExists(low);
+      Files.deleteIfExists(errors);
+    }
+  }
+
+  private int maxLineBytes() {
+    long chars = config.server().limits().maxTextChars();
+    return (int) Math.min(Integer.MAX_VALUE - 16, Math.max(1 << 20, chars * 4 + (64 << 10)));
+  }
+
+  /** Where the scoring thread's time went: the bottleneck is the stage it waited for. */
+  static final class Stages {
+    long inputWait;
+    long model;
+    long outputWait;
+
+    Map<String, Double> seconds() {
+      Map<String, Double> m = new LinkedHashMap<>();
+      m.put("waiting_for_input", inputWait / 1e9);
+      m.put("model", model / 1e9);
+      m.put("waiting_for_output", outputWait / 1e9);
+      return m;
+    }
+  }
+
+  private void run(
+      Stages stages,
+      S3Location in,
+      String file,
+      ByteRange range,
+      InputFormat format,
+      RowParser parser,
+      int maxLine,
+      Progress progress,
+      Counts counts,
+      Path results,
+      Path low,
+      Path errors)
+      throws IOException {
+    BlockingQueue<Chunk> parsed = new ArrayBlockingQueue<>(QUEUE_CHUNKS);
+    BlockingQueue<Scored> scored = new ArrayBlockingQueue<>(QUEUE_CHUNKS);
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    long from = LineReader.fetchFrom(range);
+    Thread reader =
+        new Thread(
+            () -> {
+              try (InputStream stream = store.openFrom(in.bucket(), in.prefix(), from)) {
+                read(
+                    new LineReader(stream, from, maxLine), range, format, parser, parsed, progress);
+              } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+              } finally {
+                endQuietly(parsed, failure);
+              }
+            },
+            "batch-reader");
+    Thread writer =
+        new Thread(
+            () -> {
+              try {
+                write(scored, counts, results, low, errors, progress);
+              } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+                drain(scored); // the scoring thread must never block on a dead writer
+              }
+            },
+            "batch-writer");
+    reader.setDaemon(true);
+    writer.setDaemon(true);
+    reader.start();
+    writer.start();
+    try {
+      while (failure.get() == null) {
+        long t0 = System.nanoTime();
+        Chunk c = parsed.take();
+        long t1 = System.nanoTime();
+        if (c == END) {
+          break;
+        }
+        Scored done = scoreChunk(c, file);
+        long t2 = System.nanoTime();
+        scored.put(done);
+        stages.inputWait += t1 - t0;
+        stages.model += t2 - t1;
+        stages.outputWait += System.nanoTime() - t2;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      failure.compareAndSet(null, e);
+    } catch (RuntimeException e) {
+      failure.compareAndSet(null, e);
+    } finally {
+      reader.interrupt(); // stops a reader still blocked on a full queue after a failure
+      try {
+        scored.put(new Scored(END, null, null)); // the writer consumes (or drains) until this
+        writer.join();
+        reader.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        failure.compareAndSet(null, e);
+      }
+    }
+    Throwable t = failure.get();
+    if (t != null) {
+      throw t instanceof IOException io ? io : new IOException(t.toString(), t);
+    }
+  }
+
+  private void read(
+      LineReader lines,
+      ByteRange range,
+      InputFormat format,
+      RowParser parser,
+      BlockingQueue<Chunk> out,
+      Progress progress)
+      throws IOException, InterruptedException {
+    lines.enter(range);
+    if (range.start() == 0 && format == InputFormat.CSV) {
+      LineReader.Line header = lines.next();
+      if (header == null || header.tooLong()) {
+        throw new IOException("no CSV header line");
+      }
+      parser.csvHeader(header.bytes(), header.length());
+    }
+    int chunkRows = config.chunkRows();
+    List<Row> rows = new ArrayList<>(chunkRows);
+    List<RowFailure> failed = new ArrayList<>();
+    LineReader.Line line;
+    while ((line = lines.nextIn(range)) != null) {
+      RowParser.Parsed p = parser.parse(line);
+      if (p == null) {
+        continue;
+      }
+      if (p.row() != null) {
+        rows.add(p.row());
+      } else {
+        failed.add(p.failure());
+      }
+      if (rows.size() >= chunkRows || failed.size() >= chunkRows) {
+        progress.bytes.set(lines.position() - range.start());
+        out.put(new Chunk(rows, failed, lines.position()));
+        rows = new ArrayList<>(chunkRows);
+        failed = new ArrayList<>();
+      }
+    }
+    progress.bytes.set(range.length());
+    if (!rows.isEmpty() || !failed.isEmpty()) {
+      out.put(new Chunk(rows, failed, lines.position()));
+    }
+  }
+
+  private Scored scoreChunk(Chunk c, String file) {
+    if (c.rows().isEmpty()) {
+      return new Scored(c, new float[0][], List.of());
+    }
+    List<String> texts = new ArrayList<>(c.rows().size());
+    for (Row r : c.rows()) {
+      texts.add(r.text());
+    }
+    try {
+      return new Scored(c, model.score(texts), List.of());
+    } catch (ServingException whole) {
+      if (!(whole instanceof ServingException.BadInput
+          || whole instanceof ServingException.ModelRejected)) {
+        throw whole; // the model failed, not the input: the part fails and is retried
+      }
+      // One bad row must not fail its batch-mates: score them one by one to find it.
+      float[][] scores = new float[texts.size()][];
+      List<RowFailure> rejected = new ArrayList<>();
+      for (int i = 0; i < texts.size(); i++) {
+        try {
+          scores[i] = model.score(List.of(texts.get(i)))[0];
+        } catch (ServingException e) {
+          Row r = c.rows().get(i);
+          rejected.add(
+              new RowFailure(
+                  file, r.offset(), r.id().asText(), RowFailure.MODEL_REJECTED, e.getMessage()));
+        }
+      }
+      return new Scored(c, scores, rejected);
+    }
+  }
+
+  private void write(
+      BlockingQueue<Scored> in, Counts counts, Path results, Path low, Path errors, Progress p)
+      throws IOException, InterruptedException {
+    Band band = model.choice().band();
+    List<String> labels = config.labels();
+    ByteArrayOutputStream row = new ByteArrayOutputStream(4096);
+    try (OutputStream res = new BufferedOutputStream(Files.newOutputStream(results), 1 << 16);
+        OutputStream lowOut = new BufferedOutputStream(Files.newOutputStream(low), 1 << 16);
+        OutputStream errOut = new BufferedOutputStream(Files.newOutputStream(errors), 1 << 16);
+        JsonGenerator g = JSON.getFactory().createGenerator(row)) {
+      g.setRootValueSeparator(null); // one object per line, no space between them
+      while (true) {
+        Scored s = in.take();
+        if (s.chunk() == END) {
+          break;
+        }
+        for (RowFailure f : s.chunk().failures()) {
+          counts.fail(f);
+          JSON.writeValue(new NoClose(errOut), f);
+          errOut.write('\n');
+        }
+        for (RowFailure f : s.rejected()) {
+          counts.fail(f);
+          JSON.writeValue(new NoClose(errOut), f);
+          errOut.write('\n');
+        }
+        List<Row> rows = s.chunk().rows();
+        for (int i = 0; i < rows.size(); i++) {
+          float[] scores = s.scores()[i];
+          if (scores == null) {
+            continue; // rejected by the model, counted above
+          }
+          Row r = rows.get(i);
+          boolean flagged = band != null && scores.length == 1 && band.flags(scores[0]);
+          String label = label(scores, labels);
+          g.writeStartObject();
+          g.writeFieldName("id");
+          g.writeTree(r.id());
+          if (r.fields() != null) {
+            Iterator<Map.Entry<String, JsonNode>> it = r.fields().fields();
+            while (it.hasNext()) {
+              Map.Entry<String, JsonNode> e = it.next();
+              if (!RESERVED.contains(e.getKey())) {
+                g.writeFieldName(e.getKey());
+                g.writeTree(e.getValue());
+              }
+            }
+          }
+          if (scores.length == 1) {
+            g.writeNumberField("score", scores[0]);
+          } else {
+            g.writeArrayFieldStart("scores");
+            for (float f : scores) {
+              g.writeNumber(f);
+            }
+            g.writeEndArray();
+          }
+          g.writeStringField("label", label);
+          g.writeBooleanField("low_confidence", flagged);
+          g.writeEndObject();
+          g.flush();
+          row.write('\n');
+          row.writeTo(res);
+          if (flagged) {
+            row.writeTo(lowOut);
+          }
+          row.reset();
+          counts.scored(r, scores, label, flagged, band);
+        }
+        p.rows.addAndGet(rows.size() + s.chunk().failures().size());
+      }
+    }
+  }
+
+  private static final java.util.Set<String> RESERVED =
+      java.util.Set.of("id", "score", "scores", "label", "low_confidence");
+
+  private static String label(float[] scores, List<String> labels) {
+    int best;
+    if (scores.length == 1) {
+      best = scores[0] >= 0.5f ? 1 : 0;
+    } else {
+      best = 0;
+      for (int i = 1; i < scores.length; i++) {
+        if (scores[i] > scores[best]) {
+          best = i;
+        }
+      }
+    }
+    return best < labels.size() ? labels.get(best) : Integer.toString(best);
+  }
+
+  /** Ends the parsed queue: blocking while the job runs, never once it has failed. */
+  private static void endQuietly(BlockingQueue<Chunk> q, AtomicReference<Throwable> failure) {
+    try {
+      if (failure.get() != null) {
+        q.offer(END);
+      } else {
+        q.put(END);
+      }
+    } catch (InterruptedException e) {
+      q.offer(END);
+    }
+  }
+
+  private static void drain(BlockingQueue<Scored> q) {
+    try {
+      while (q.take().chunk() != END) {
+        // discard: the job has failed
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Lets Jackson write one value into a shared stream without closing it. */
+  private static final class NoClose extends java.io.FilterOutputStream {
+    NoClose(OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  /** A part's counts, kept by the writer thread. */
+  static final class Counts {
+    final int maxListed;
+    long scored;
+    long failed;
+    long lowConfidence;
+    long below;
+    long within;
+    long above;
+    final Map<String, Long> byLabel = new LinkedHashMap<>();
+    final Map<String, Long> reasons = new LinkedHashMap<>();
+    final List<RowFailure> failures = new ArrayList<>();
+    final List<String> lowSamples = new ArrayList<>();
+
+    Counts(int maxListed) {
+      this.maxListed = maxListed;
+    }
+
+    void fail(RowFailure f) {
+      failed++;
+      reasons.merge(f.reason(), 1L, Long::sum);
+      if (failures.size() < maxListed) {
+        failures.add(f);
+      }
+    }
+
+    void scored(Row r, float[] scores, String label, boolean flagged, Band band) {
+      scored++;
+      byLabel.merge(label, 1L, Long::sum);
+      if (band != null && scores.length == 1) {
+        if (scores[0] < band.low()) {
+          below++;
+        } else if (scores[0] > band.high()) {
+          above++;
+        } else {
+          within++;
+        }
+      }
+      if (flagged) {
+        lowConfidence++;
+        if (lowSamples.size() < SAMPLE_IDS) {
+          lowSamples.add(r.id().asText());
+        }
+      }
+    }
+
+    Map<String, Long> byBand(boolean banded) {
+      Map<String, Long> m = new LinkedHashMap<>();
+      if (banded) {
+        m.put("below", below);
+        m.put("within", within);
+        m.put("above", above);
+      }
+      return m;
+    }
+  }
+}

@@ -1,0 +1,213 @@
+package dev.mlserve.batch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlserve.TestSupport;
+import dev.mlserve.model.ModelLoader;
+import dev.mlserve.model.ModelVersion;
+import dev.mlserve.model.SignatureSpec;
+import dev.mlserve.model.Values;
+import dev.mlserve.s3.S3ProxyFixture;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A 100,000-row file of review-length texts (larger than the job's whole heap) scored by the job in
+ * its own JVM ({@code java -Xmx64m ... Main batch run}, as the container runs it) against S3Proxy:
+ * it streams (a job holding the file would run out of memory), its rows/s is measured against the
+ * in-process limit on the same texts in the same run, and a job killed midway leaves no manifest.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class BatchLargeFileTest {
+  static final int ROWS = 100_000;
+  static final String HEAP = "-Xmx64m";
+  @TempDir static Path tmp;
+  static BatchFixture s3;
+  static List<String> texts;
+  static long inputBytes;
+
+  @BeforeAll
+  static void upload() throws Exception {
+    s3 = new BatchFixture(tmp);
+    JsonNode cases = BatchFixture.golden().get("cases");
+    List<String> base = new ArrayList<>();
+    for (JsonNode c : cases) {
+      String t = c.get("text").asText();
+      if (t.length() > 40 && t.length() < 400) {
+        base.add(t);
+      }
+    }
+    // Review-length texts (IMDB reviews average about 1.3 KB): sentences of the golden cases
+    // joined in varying order, so rows differ.
+    texts = new ArrayList<>(ROWS);
+    ByteArrayOutputStream file = new ByteArrayOutputStream(ROWS * 1400);
+    for (int i = 0; i < ROWS; i++) {
+      StringBuilder t = new StringBuilder();
+      for (int k = 0; t.length() < 1000; k++) {
+        t.append(base.get((i * 7 + k * 3) % base.size())).append(' ');
+      }
+      t.append("#").append(i);
+      texts.add(t.toString());
+      ObjectNode row = TestSupport.JSON.createObjectNode();
+      row.put("id", "r" + i);
+      row.put("text", t.toString());
+      file.write(TestSupport.JSON.writeValueAsBytes(row));
+      file.write('\n');
+    }
+    inputBytes = file.size();
+    s3.put("batch/input/big/reviews.jsonl", file.toByteArray());
+  }
+
+  @AfterAll
+  static void stop() {
+    s3.close();
+  }
+
+  /** {@code java <HEAP> -cp <test classpath> dev.mlserve.Main batch run} with the job's env. */
+  private static Process start(Map<String, String> extra, Path log) throws Exception {
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--enable-native-access=ALL-UNNAMED",
+            HEAP,
+            "-cp",
+            System.getProperty("java.class.path"),
+            "dev.mlserve.Main",
+            "batch",
+            "run");
+    Map<String, String> env = pb.environment();
+    env.putAll(s3.env("big", extra));
+    env.put("AWS_ENDPOINT_URL_S3", s3.s3.endpoint().toString());
+    env.put("AWS_ACCESS_KEY_ID", S3ProxyFixture.ACCESS_KEY);
+    env.put("AWS_SECRET_ACCESS_KEY", S3ProxyFixture.SECRET_KEY);
+    env.put("AWS_REGION", "us-east-1");
+    env.put("LOG_FORMAT", "json");
+    env.put("java.io.tmpdir", tmp.toString());
+    pb.redirectErrorStream(true).redirectOutput(log.toFile());
+    return pb.start();
+  }
+
+  @Test
+  @Order(1)
+  void hundredThousandRowsStreamThroughASmallHeapAtNearTheInProcessRate() throws Exception {
+    assertThat(inputBytes).isGreaterThan(100L << 20); // larger than the job's heap
+    Path log = tmp.resolve("big.log");
+    Process job = start(Map.of(), log);
+    assertThat(job.waitFor(15, TimeUnit.MINUTES)).isTrue();
+    String output = Files.readString(log);
+    assertThat(job.exitValue()).as(output).isZero();
+    assertThat(output).doesNotContain("OutOfMemoryError");
+    assertThat(output).contains("\"part 00000: "); // progress lines while it ran (json logs)
+
+    JsonNode m = s3.manifest("big");
+    assertThat(m.at("/counts/rows").asLong()).isEqualTo(ROWS);
+    assertThat(m.at("/counts/scored").asLong()).isEqualTo(ROWS);
+    assertThat(m.at("/counts/failed_rows").asLong()).isZero();
+    List<String> out = s3.text("batch/output/big/reviews.jsonl.out").lines().toList();
+    assertThat(out).hasSize(ROWS);
+    assertThat(TestSupport.JSON.readTree(out.get(ROWS - 1)).get("id").asText())
+        .isEqualTo("r" + (ROWS - 1));
+
+    double jobRate = m.at("/timings/rows_per_second_per_task").asDouble();
+    double limit = inProcessRowsPerSecond(512);
+    JsonNode stages = m.at("/timings/scoring_thread_seconds");
+    double model = stages.get("model").asDouble();
+    double waiting =
+        stages.get("waiting_for_input").asDouble() + stages.get("waiting_for_output").asDouble();
+    String line =
+        String.format(
+            "batch job: %d rows (%.0f MB) in %.1f s = %.0f rows/s with %s (scoring thread: %.1f s"
+                + " in the model, %.1f s waiting for input or output); in-process"
+                + " ModelVersion.run, 1 thread, batch 512, same texts, same run: %.0f rows/s;"
+                + " ratio %.2f; load average %s",
+            ROWS,
+            inputBytes / 1e6,
+            m.at("/timings/scoring_seconds").asDouble(),
+            jobRate,
+            HEAP,
+            model,
+            waiting,
+            limit,
+            jobRate / limit,
+            Files.readString(Path.of("/proc/loadavg")).trim());
+    System.out.println(line);
+    Files.writeString(Path.of("target", "batch-throughput.txt"), line + "\n");
+    // The rate ratio is reported, not asserted: on a shared 2-core machine it swings with the
+    // load. What must hold is where the time goes: the thread that calls TensorFlow waits for
+    // S3 reads, JSON parsing or output writing less than it spends in the model.
+    assertThat(waiting).isLessThan(model);
+  }
+
+  @Test
+  @Order(2)
+  void aJobKilledMidwayLeavesNoManifestAndARerunCompletes() throws Exception {
+    assertThat(s3.exists("batch/output/big/_SUCCESS")).isTrue(); // from the first run
+    Path log = tmp.resolve("killed.log");
+    // Four parts, so that some finish before the kill.
+    Map<String, String> split = Map.of("BATCH_SPLIT_BYTES", Long.toString(inputBytes / 4 + 1));
+    Process job = start(split, log);
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+    while (!Files.readString(log).contains("part 00001 done") && System.nanoTime() < deadline) {
+      assertThat(job.isAlive()).as(Files.readString(log)).isTrue();
+      Thread.sleep(100);
+    }
+    job.destroyForcibly(); // SIGKILL: no shutdown hook, no cleanup
+    job.waitFor();
+    assertThat(s3.exists("batch/output/big/_SUCCESS")).as("manifest after a kill").isFalse();
+    assertThat(s3.exists("batch/output/big/parts/00000/_part.json")).isTrue();
+    assertThat(s3.exists("batch/output/big/parts/00003/_part.json")).isFalse();
+
+    Map<String, String> env = new HashMap<>(s3.env("big", split));
+    assertThat(s3.run(env, "run")).as(s3.err).isZero();
+    JsonNode m = s3.manifest("big");
+    assertThat(m.at("/counts/rows").asLong()).isEqualTo(ROWS);
+    assertThat(m.at("/counts/parts").asInt()).isEqualTo(4);
+    assertThat(s3.text("batch/output/big/reviews.jsonl.out").lines().count()).isEqualTo(ROWS);
+  }
+
+  /** Rows/s of the service's own call path on the same texts, after a warm-up. */
+  private static double inProcessRowsPerSecond(int batch) {
+    ModelVersion mv = ModelLoader.load(TestSupport.MODEL, 1, TestSupport.demoVersion());
+    try {
+      SignatureSpec spec = mv.signature("");
+      byte[][][] batches = new byte[texts.size() / batch][][];
+      for (int b = 0; b < batches.length; b++) {
+        batches[b] = new byte[batch][];
+        for (int i = 0; i < batch; i++) {
+          batches[b][i] = texts.get(b * batch + i).getBytes(StandardCharsets.UTF_8);
+        }
+      }
+      long rows = 0;
+      long start = 0;
+      for (int b = 0; b < batches.length; b++) {
+        if (b == 20) {
+          start = System.nanoTime(); // first 20 batches: warm-up
+          rows = 0;
+        }
+        Map<String, Values> in =
+            spec.conform(Map.of("text", Values.strings(new long[] {batch}, batches[b])));
+        mv.run(spec, in);
+        rows += batch;
+      }
+      return rows / ((System.nanoTime() - start) / 1e9);
+    } finally {
+      mv.close();
+    }
+  }
+}
