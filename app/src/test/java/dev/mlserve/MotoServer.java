@@ -18,9 +18,9 @@ import software.amazon.awssdk.regions.Region;
 
 /**
  * A real {@code moto_server} (moto 5.2.1, Python) on a free loopback port, for the AWS APIs no
- * in-process server here implements: Secrets Manager, and S3 multipart uploads with real multipart
- * ETags and {@code HEAD ?partNumber}. Missing moto fails the test when {@code CI=true} (CI installs
- * it) and skips it with a printed reason elsewhere.
+ * in-process server here implements: Secrets Manager, SNS delivering to SQS, and S3 multipart
+ * uploads with real multipart ETags and {@code HEAD ?partNumber}. Missing moto fails the test when
+ * {@code CI=true} (CI installs it) and skips it with a printed reason elsewhere.
  */
 public final class MotoServer implements AutoCloseable {
   public static final String ACCESS_KEY = "testing";

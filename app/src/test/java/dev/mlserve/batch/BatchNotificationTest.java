@@ -1,16 +1,12 @@
 package dev.mlserve.batch;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.mlserve.MotoServer;
 import dev.mlserve.TestSupport;
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +29,7 @@ import software.amazon.awssdk.services.sqs.model.Message;
  */
 class BatchNotificationTest {
   @TempDir static Path tmp;
-  static Process moto;
+  static MotoServer moto;
   static URI endpoint;
   static BatchFixture s3;
   static SnsClient sns;
@@ -41,33 +37,8 @@ class BatchNotificationTest {
 
   @BeforeAll
   static void start() throws Exception {
-    boolean present =
-        List.of(System.getenv().getOrDefault("PATH", "").split(":")).stream()
-            .anyMatch(d -> Files.isExecutable(Path.of(d, "moto_server")));
-    if (!present && "true".equals(System.getenv("CI"))) {
-      throw new IllegalStateException("moto_server is not on PATH (CI installs moto[server])");
-    }
-    assumeTrue(present, "moto_server is not on PATH: pip install 'moto[server]==5.2.1'");
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    moto =
-        new ProcessBuilder("moto_server", "-H", "127.0.0.1", "-p", Integer.toString(port))
-            .redirectErrorStream(true)
-            .redirectOutput(tmp.resolve("moto.log").toFile())
-            .start();
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (true) {
-      try (Socket probe = new Socket("127.0.0.1", port)) {
-        break;
-      } catch (IOException notYet) {
-        assertThat(moto.isAlive()).as(Files.readString(tmp.resolve("moto.log"))).isTrue();
-        assertThat(System.nanoTime()).as("moto started").isLessThan(deadline);
-        Thread.sleep(100);
-      }
-    }
-    endpoint = URI.create("http://127.0.0.1:" + port);
+    moto = MotoServer.start(Map.of());
+    endpoint = moto.endpoint();
     StaticCredentialsProvider creds =
         StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing"));
     sns =
@@ -94,7 +65,7 @@ class BatchNotificationTest {
       sqs.close();
     }
     if (moto != null) {
-      moto.destroy();
+      moto.close();
     }
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlserve.MotoServer;
 import dev.mlserve.TestSupport;
 import dev.mlserve.capture.CaptureRecord;
 import dev.mlserve.capture.S3CaptureWriter;
@@ -87,7 +88,7 @@ class DriftJobTest {
 
   @BeforeAll
   static void start() throws Exception {
-    moto = MotoServer.start("DriftJobTest");
+    moto = MotoServer.start(Map.of());
     s3proxy = S3ProxyFixture.start();
     s3 = s3proxy.client();
     s3proxy.createBucket(BUCKET);

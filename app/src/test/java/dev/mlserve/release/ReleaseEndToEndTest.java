@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlserve.App;
+import dev.mlserve.MotoServer;
 import dev.mlserve.PrometheusFixture;
 import dev.mlserve.TestSupport;
 import dev.mlserve.TestSupport.SteadyTraffic;
@@ -75,7 +76,7 @@ class ReleaseEndToEndTest {
   @BeforeAll
   static void start() throws Exception {
     PrometheusFixture.requireInstalled("ReleaseEndToEndTest");
-    moto = MotoServer.start("ReleaseEndToEndTest");
+    moto = MotoServer.start(Map.of());
     s3 = S3ProxyFixture.start();
     s3.createBucket(BUCKET);
     S3Location base = S3Location.parse(BASE);
