@@ -267,12 +267,6 @@ variable "github_oidc_provider_arn" {
 
 variable "amp_alert_manager" {
   description = "Create the Prometheus workspace's alertmanager definition (alerts -> the alarm topic)."
-}
-
-# ---------------------------------------------------------- batch scoring ---
-
-variable "enable_batch" {
-  description = "Create the batch scoring state machine, task definition, topic and trigger (docs/BATCH.md). Idle cost is nil: Fargate and Step Functions bill per job."
   type        = bool
   default     = true
 }
@@ -301,6 +295,14 @@ variable "codeconnections_connection_arn" {
   description = "Existing CodeConnections connection to GitHub for the pipeline (null: create one, then approve it once in the console)."
   type        = string
   default     = null
+}
+
+# ---------------------------------------------------------- batch scoring ---
+
+variable "enable_batch" {
+  description = "Create the batch scoring state machine, task definition, topic and trigger (docs/BATCH.md). Idle cost is nil: Fargate and Step Functions bill per job."
+  type        = bool
+  default     = true
 }
 
 variable "batch_max_concurrency" {
