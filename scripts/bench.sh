@@ -32,7 +32,7 @@ Measures, on this machine, in one run:
      original projects served) and the Keras model called directly;
 then renders the tables, ratios and targets into docs/BENCHMARKS.md between its generated
 markers (the hand-written Analysis section outside them is kept). Raw results (JSON lines, wrk
-and hey output, service logs) go to build/bench/raw/ (--quick: build/bench/raw-quick/; gitignored).
+and open-loop output, service logs) go to build/bench/raw/ (--quick: build/bench/raw-quick/; gitignored).
 
 Options:
   --quick                 smoke run: 3 s per point, 1 s warm-up (JIT 10 s), 3 s in-process; writes

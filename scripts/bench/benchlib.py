@@ -103,42 +103,11 @@ def snap(pids, metrics_url=None):
     }
 
 
-def parse_hey(text):
-    def num(pattern, default=None):
-        m = re.search(pattern, text, re.M)
-        return float(m.group(1)) if m else default
-
-    statuses = {int(c): int(n) for c, n in re.findall(r"^\s*\[(\d{3})\]\s+(\d+) responses", text, re.M)}
-    errors = 0
-    m = re.search(r"^Error distribution:\n((?:\s+\[\d+\].*\n?)+)", text, re.M)
-    if m:
-        errors = sum(int(n) for n in re.findall(r"\[(\d+)\]", m.group(1)))
-    ok = statuses.get(200, 0)
-    non200 = sum(n for c, n in statuses.items() if c != 200)
-    return {
-        "duration_s": num(r"^\s*Total:\s+([\d.]+) secs"),
-        "requests": ok + non200 + errors,
-        "errors": {"status": non200, "socket": errors},
-        "latency_ms": {
-            "mean": num(r"^\s*Average:\s+([\d.]+) secs", 0) * 1e3,
-            "min": num(r"^\s*Fastest:\s+([\d.]+) secs", 0) * 1e3,
-            "max": num(r"^\s*Slowest:\s+([\d.]+) secs", 0) * 1e3,
-            "p50": num(r"^\s*50%+ in ([\d.]+) secs", 0) * 1e3,
-            "p90": num(r"^\s*90%+ in ([\d.]+) secs", 0) * 1e3,
-            "p99": num(r"^\s*99%+ in ([\d.]+) secs", 0) * 1e3,
-        },
-    }
-
-
 def point(a):
     before = json.loads(a.before)
     after = json.loads(a.after)
-    if a.kind in ("wrk", "openloop"):  # both write benchlib's JSON shape
-        with open(a.result) as f:
-            r = json.load(f)
-    else:
-        with open(a.result) as f:
-            r = parse_hey(f.read())
+    with open(a.result) as f:  # wrk (through post.lua / benchlib) and OpenLoop write one shape
+        r = json.load(f)
     with open(a.time) as f:
         wall, user, sys_ = (float(x) for x in f.read().split()[-3:])
     seconds = r["duration_s"] or wall
@@ -279,7 +248,6 @@ def meta(out, phase, pairs):
                 "git_commit": _run(["git", "rev-parse", "--short=12", "HEAD"]),
                 "git_dirty": bool(_run(["git", "status", "--porcelain", "--untracked-files=no"])),
                 "wrk": _run(["wrk", "-v"]).splitlines()[0] if _run(["wrk", "-v"]) else "",
-                "hey": _run(["dpkg-query", "-W", "-f", "${Version}", "hey"]),
                 "loadavg_start": loadavg,
                 "settings": extra,
             }

@@ -197,7 +197,7 @@ def render(meta, inproc, results):
         w(f"- **Reference**: Python {py.get('python')}, TensorFlow {py.get('tensorflow')}, Keras {py.get('keras')}, "
           f"NumPy {py.get('numpy')}, Flask {py.get('flask')}, gunicorn {py.get('gunicorn')} "
           f"(`-w {meta.get('cores', '?')}`, sync workers)")
-    w(f"- **Load generators**: {meta.get('wrk', 'wrk ?')}; hey {meta.get('hey', '?')}")
+    w(f"- **Load generators**: {meta.get('wrk', 'wrk ?')}; open loop: dev.mlserve.bench.OpenLoop")
     w(f"- **Durations**: {s.get('seconds', '?')} s per load point after a {s.get('warmup', '?')} s warm-up "
       f"(each Java service first gets {s.get('jit_warmup', '?')} s of load for the JIT); "
       f"in-process {s.get('inprocess_seconds', '?')} s per point after {s.get('inprocess_warmup', '?')} s; "
@@ -362,12 +362,15 @@ def render(meta, inproc, results):
 
 
 def existing_analysis(doc):
+    """The hand-written analysis and whatever follows it (sections other scripts keep, such as
+    scripts/cold-start.sh's), or (None, "") for a new document."""
     if not os.path.exists(doc):
-        return None
+        return None, ""
     text = open(doc, encoding="utf-8").read()
     if AN_BEGIN in text and AN_END in text:
-        return text.split(AN_BEGIN, 1)[1].split(AN_END, 1)[0]
-    return None
+        analysis, tail = text.split(AN_BEGIN, 1)[1].split(AN_END, 1)
+        return analysis, tail.lstrip("\n")
+    return None, ""
 
 
 def main():
@@ -376,12 +379,13 @@ def main():
     ap.add_argument("--doc", required=True)
     a = ap.parse_args()
     meta, inproc, results = load(a.raw)
-    analysis = existing_analysis(a.doc)
+    analysis, tail = existing_analysis(a.doc)
     if analysis is None:
         analysis = DEFAULT_ANALYSIS
     body = (
         HEADER + "\n" + GEN_BEGIN + "\n\n" + render(meta, inproc, results) + "\n" + GEN_END + "\n\n"
         + "## Analysis\n\n" + AN_BEGIN + analysis + AN_END + "\n"
+        + ("\n" + tail if tail else "")
     )
     with open(a.doc, "w", encoding="utf-8") as f:
         f.write(body)
