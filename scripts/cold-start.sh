@@ -27,7 +27,8 @@ is printed from podman's history.
 Options:
   --image NAME    image in podman's storage (default: localhost/ml-serve-image-test:demo, what
                   scripts/test-image.sh leaves in build/image-test/podman)
-  --modes LIST    comma-separated, default aot,classes,off
+  --modes LIST    comma-separated, default aot,classes,off; NAME:OPTIONS adds a mode that runs
+                  the image as shipped with extra JVM options (e.g. cc6:-XX:CICompilerCount=6)
   --windows N     10 s load windows per mode (default 7: first 10 s and 60-70 s)
   --clients N     wrk connections (default 64)
   --out DIR       where results go (default build/cold-start)
@@ -98,7 +99,8 @@ for mode in "${mode_list[@]}"; do
     aot) java_options="" ;;
     classes) java_options="-XX:+UnlockDiagnosticVMOptions -XX:-AOTReplayTraining" ;;
     off) java_options="-XX:AOTMode=off" ;;
-    *) die "unknown mode '$mode' (aot, classes, off)" ;;
+    [a-z]*:-*) java_options="${mode#*:}"; mode="${mode%%:*}" ;;
+    *) die "unknown mode '$mode' (aot, classes, off, or NAME:OPTIONS)" ;;
   esac
   port="$(free_port)"
   container="mlserve-cold-start-$$-$mode"
