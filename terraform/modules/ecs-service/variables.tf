@@ -482,9 +482,9 @@ variable "health_check_interval" {
 }
 
 variable "slow_start_seconds" {
-  description = "Target group slow start: a new task's share of requests ramps up linearly over this many seconds (30-900), or 0 for full share at once. The image with its AOT cache serves at full speed right after ready; set 30-60 for an image built without the cache (AOT_CACHE=off), whose JIT needs ~40 s."
+  description = "Target group slow start: a new task's share of requests ramps up linearly over this many seconds (30-900), or 0 for full share at once. A new task is ready in ~3 s but its JIT needs ~20-30 s under load to reach full speed (docs/BENCHMARKS.md, cold start), so the default ramps over 30 s; set 60 for an image built without the AOT cache (AOT_CACHE=off)."
   type        = number
-  default     = 0
+  default     = 30
 
   validation {
     condition     = var.slow_start_seconds == 0 || (var.slow_start_seconds >= 30 && var.slow_start_seconds <= 900)

@@ -186,9 +186,9 @@ run "defaults_are_safe" {
       one(aws_lb_target_group.this.health_check).interval == 5 &&
       one(aws_lb_target_group.this.health_check).timeout < one(aws_lb_target_group.this.health_check).interval &&
       one(aws_lb_target_group.this.health_check).healthy_threshold == 2 &&
-      tonumber(aws_lb_target_group.this.slow_start) == 0
+      tonumber(aws_lb_target_group.this.slow_start) == 30
     )
-    error_message = "A ready task must take traffic within ~10 s (5 s checks, 2 passes, 45 s grace, no slow start by default)."
+    error_message = "A ready task must take traffic within ~10 s (5 s checks, 2 passes, 45 s grace) and ramp its share over 30 s while its JIT warms up."
   }
 
   assert {
@@ -352,7 +352,7 @@ run "rejects_a_drain_time_beyond_fargate_stop_timeout" {
   expect_failures = [var.shutdown_timeout_seconds]
 }
 
-run "slow_start_for_an_image_without_aot_cache" {
+run "longer_slow_start_for_an_image_without_aot_cache" {
   command = plan
 
   variables {
