@@ -172,11 +172,11 @@ public final class HttpApi {
             t.label().isPresent()
                 ? OptionalLong.of(predictions.resolveLabel(t.model(), t.label().get()))
                 : t.version();
-        writeJson(ctx, 200, g -> TfServingApi.writeStatus(g, model, wanted));
+        writeJson(ctx, 200, g -> g.writeObject(TfServingApi.status(model, wanted)));
       }
       case "/metadata" -> {
         ModelView.Version mv = predictions.describe(t.model(), t.version(), t.label());
-        writeJson(ctx, 200, g -> TfServingApi.writeMetadata(g, mv));
+        writeJson(ctx, 200, g -> g.writeObject(TfServingApi.metadata(mv)));
       }
       default -> throw ServingException.badRequest(t.verb().substring(1) + " needs POST");
     }
@@ -246,7 +246,7 @@ public final class HttpApi {
     ModelView.Version mv = predictions.describe(model, version, Optional.empty());
     List<Long> versions =
         version.isPresent() ? List.of(mv.version()) : predictions.model(model).live();
-    writeJson(ctx, 200, g -> V2Api.writeModelMetadata(g, mv, versions));
+    writeJson(ctx, 200, g -> g.writeObject(V2Api.modelMetadata(mv, versions)));
   }
 
   private void v2ModelReady(Context ctx, OptionalLong version) {

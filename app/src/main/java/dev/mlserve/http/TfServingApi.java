@@ -1,18 +1,22 @@
 package dev.mlserve.http;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonInclude.Include;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.mlserve.config.Identifiers;
 import dev.mlserve.errors.ServingException;
-import dev.mlserve.model.ModelRegistry.VersionStatus;
 import dev.mlserve.model.SignatureSpec;
 import dev.mlserve.model.TensorSpec;
 import dev.mlserve.model.Values;
 import dev.mlserve.predict.ModelView;
 import dev.mlserve.predict.PredictResult;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -177,81 +181,93 @@ final class TfServingApi {
   }
 
   /** GetModelStatus: every version (or the one asked for) with its state. */
-  static void writeStatus(JsonGenerator g, ModelView model, OptionalLong wanted)
-      throws IOException {
-    List<VersionStatus> shown =
+  static ModelStatus status(ModelView model, OptionalLong wanted) {
+    List<VersionState> shown =
         model.versions().stream()
             .filter(s -> wanted.isEmpty() || s.version() == wanted.getAsLong())
+            .map(
+                s ->
+                    new VersionState(
+                        Long.toString(s.version()),
+                        s.state().name(),
+                        new Status(s.error().isPresent() ? "UNKNOWN" : "OK", s.error().orElse(""))))
             .toList();
     if (shown.isEmpty()) {
       throw ServingException.notFound(
           "model '" + model.name() + "' has no version " + wanted.getAsLong());
     }
-    g.writeStartObject();
-    g.writeArrayFieldStart("model_version_status");
-    for (VersionStatus s : shown) {
-      g.writeStartObject();
-      g.writeStringField("version", Long.toString(s.version()));
-      g.writeStringField("state", s.state().name());
-      g.writeObjectFieldStart("status");
-      g.writeStringField("error_code", s.error().isPresent() ? "UNKNOWN" : "OK");
-      g.writeStringField("error_message", s.error().orElse(""));
-      g.writeEndObject();
-      g.writeEndObject();
-    }
-    g.writeEndArray();
-    g.writeEndObject();
+    return new ModelStatus(shown);
   }
 
   /** GetModelMetadata with the signature_def map, shaped as TensorFlow Serving prints it. */
-  static void writeMetadata(JsonGenerator g, ModelView.Version mv) throws IOException {
-    g.writeStartObject();
-    g.writeObjectFieldStart("model_spec");
-    g.writeStringField("name", mv.model());
-    g.writeStringField("signature_name", "");
-    g.writeStringField("version", Long.toString(mv.version()));
-    g.writeEndObject();
-    g.writeObjectFieldStart("metadata");
-    g.writeObjectFieldStart("signature_def");
-    g.writeObjectFieldStart("signature_def");
+  static ModelMetadata metadata(ModelView.Version mv) {
+    Map<String, SignatureDef> defs = new LinkedHashMap<>();
     for (SignatureSpec s : mv.signatures().values()) {
-      g.writeObjectFieldStart(s.key());
-      writeTensorInfos(g, "inputs", s.inputs());
-      writeTensorInfos(g, "outputs", s.outputs());
-      g.writeStringField("method_name", s.methodName());
-      g.writeEndObject();
+      defs.put(
+          s.key(),
+          new SignatureDef(tensorInfos(s.inputs()), tensorInfos(s.outputs()), s.methodName()));
     }
-    g.writeEndObject();
-    g.writeEndObject();
-    if (!mv.card().isEmpty()) {
-      g.writeObjectField("model_card", mv.card());
-    }
-    g.writeEndObject();
-    g.writeEndObject();
+    return new ModelMetadata(
+        new ModelSpec(mv.model(), "", Long.toString(mv.version())),
+        new Metadata(new SignatureDefMap(defs), mv.card()));
   }
 
-  private static void writeTensorInfos(JsonGenerator g, String field, Map<String, TensorSpec> specs)
-      throws IOException {
-    g.writeObjectFieldStart(field);
+  private static Map<String, TensorInfo> tensorInfos(Map<String, TensorSpec> specs) {
+    Map<String, TensorInfo> out = new LinkedHashMap<>();
     for (TensorSpec t : specs.values()) {
-      g.writeObjectFieldStart(t.name());
-      g.writeStringField("dtype", t.dtype().tfName());
-      g.writeObjectFieldStart("tensor_shape");
-      g.writeArrayFieldStart("dim");
+      List<Dim> dims = new ArrayList<>();
       if (t.shape() != null) {
         for (long d : t.shape()) {
-          g.writeStartObject();
-          g.writeStringField("size", Long.toString(d));
-          g.writeStringField("name", "");
-          g.writeEndObject();
+          dims.add(new Dim(Long.toString(d), ""));
         }
       }
-      g.writeEndArray();
-      g.writeBooleanField("unknown_rank", t.unknownRank());
-      g.writeEndObject();
-      g.writeStringField("name", t.tensorName());
-      g.writeEndObject();
+      out.put(
+          t.name(),
+          new TensorInfo(
+              t.dtype().tfName(), new TensorShape(dims, t.unknownRank()), t.tensorName()));
     }
-    g.writeEndObject();
+    return out;
   }
+
+  // TensorFlow Serving's JSON bodies (its protos printed as JSON, field names in snake case)
+
+  /** GetModelStatusResponse. */
+  @JsonNaming(SnakeCaseStrategy.class)
+  record ModelStatus(List<VersionState> modelVersionStatus) {}
+
+  /** One version's state; {@code status} is a google.rpc-like code and message. */
+  record VersionState(String version, String state, Status status) {}
+
+  @JsonNaming(SnakeCaseStrategy.class)
+  record Status(String errorCode, String errorMessage) {}
+
+  /** GetModelMetadataResponse. */
+  @JsonNaming(SnakeCaseStrategy.class)
+  record ModelMetadata(ModelSpec modelSpec, Metadata metadata) {}
+
+  @JsonNaming(SnakeCaseStrategy.class)
+  record ModelSpec(String name, String signatureName, String version) {}
+
+  /** The metadata map: the signature defs, and the model card where the model ships one. */
+  @JsonNaming(SnakeCaseStrategy.class)
+  record Metadata(
+      SignatureDefMap signatureDef,
+      @JsonInclude(Include.NON_EMPTY) Map<String, Object> modelCard) {}
+
+  /** SignatureDefMap, whose one field is named like its key in the metadata map. */
+  @JsonNaming(SnakeCaseStrategy.class)
+  record SignatureDefMap(Map<String, SignatureDef> signatureDef) {}
+
+  @JsonNaming(SnakeCaseStrategy.class)
+  record SignatureDef(
+      Map<String, TensorInfo> inputs, Map<String, TensorInfo> outputs, String methodName) {}
+
+  @JsonNaming(SnakeCaseStrategy.class)
+  record TensorInfo(String dtype, TensorShape tensorShape, String name) {}
+
+  @JsonNaming(SnakeCaseStrategy.class)
+  record TensorShape(List<Dim> dim, boolean unknownRank) {}
+
+  /** One dimension; TensorFlow Serving prints int64 sizes as strings. */
+  record Dim(String size, String name) {}
 }

@@ -142,34 +142,33 @@ final class V2Api {
   }
 
   /** Model metadata: name, versions, platform and the default signature's tensors. */
-  static void writeModelMetadata(JsonGenerator g, ModelView.Version mv, List<Long> versions)
-      throws IOException {
+  static ModelMetadata modelMetadata(ModelView.Version mv, List<Long> versions) {
     SignatureSpec spec = mv.defaultSignature();
-    g.writeStartObject();
-    g.writeStringField("name", mv.model());
-    g.writeArrayFieldStart("versions");
-    for (long v : versions) {
-      g.writeString(Long.toString(v));
-    }
-    g.writeEndArray();
-    g.writeStringField("platform", "tensorflow_savedmodel");
-    writeTensors(g, "inputs", spec.inputs());
-    writeTensors(g, "outputs", spec.outputs());
-    g.writeEndObject();
+    return new ModelMetadata(
+        mv.model(),
+        versions.stream().map(String::valueOf).toList(),
+        "tensorflow_savedmodel",
+        tensors(spec.inputs()),
+        tensors(spec.outputs()));
   }
 
-  private static void writeTensors(JsonGenerator g, String field, Map<String, TensorSpec> specs)
-      throws IOException {
-    g.writeArrayFieldStart(field);
-    for (TensorSpec t : specs.values()) {
-      g.writeStartObject();
-      g.writeStringField("name", t.name());
-      g.writeStringField("datatype", t.dtype().v2Name());
-      g.writeFieldName("shape");
-      long[] shape = t.shape() == null ? new long[] {-1} : t.shape();
-      g.writeArray(shape, 0, shape.length);
-      g.writeEndObject();
-    }
-    g.writeEndArray();
+  private static List<Tensor> tensors(Map<String, TensorSpec> specs) {
+    return specs.values().stream()
+        .map(
+            t ->
+                new Tensor(
+                    t.name(), t.dtype().v2Name(), t.shape() == null ? new long[] {-1} : t.shape()))
+        .toList();
   }
+
+  /** The V2 model metadata response. */
+  record ModelMetadata(
+      String name,
+      List<String> versions,
+      String platform,
+      List<Tensor> inputs,
+      List<Tensor> outputs) {}
+
+  /** A tensor's metadata: -1 for a dimension of any size, [-1] for unknown rank. */
+  record Tensor(String name, String datatype, long[] shape) {}
 }

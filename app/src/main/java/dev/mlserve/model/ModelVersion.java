@@ -2,6 +2,7 @@ package dev.mlserve.model;
 
 import dev.mlserve.errors.ServingException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +43,8 @@ public final class ModelVersion implements AutoCloseable {
     this.name = name;
     this.version = version;
     this.bundle = bundle;
-    this.signatures = Map.copyOf(signatures);
+    // keep the loader's order (serving_default first): Map.copyOf's order changes from run to run
+    this.signatures = Collections.unmodifiableMap(new LinkedHashMap<>(signatures));
     this.card = card;
     Map<String, SessionFunction> fns = new LinkedHashMap<>();
     for (String key : signatures.keySet()) {
