@@ -92,7 +92,9 @@ mem_mib() { # the container's memory use in MiB (cgroup), or n/a
 
 results="$out/results.jsonl"
 : >"$results"
-commit="$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+# the commit the image was built from (its OCI label), not the checkout's HEAD
+commit="$(podman image inspect --format '{{index .Labels "org.opencontainers.image.revision"}}' "$image" 2>/dev/null | cut -c1-7)"
+commit="${commit:-unknown}"
 IFS=, read -r -a mode_list <<<"$modes"
 for mode in "${mode_list[@]}"; do
   case "$mode" in
