@@ -43,7 +43,7 @@ resource "aws_lb_target_group" "this" {
   # requests while in-flight ones finish.
   deregistration_delay = var.shutdown_timeout_seconds
 
-  # Ramps a new task's traffic share while its JIT is still compiling the hot path (~20-30 s).
+  # Ramps a new task's traffic share while its JIT is still compiling the hot path (30-40 s under load).
   slow_start = var.slow_start_seconds
 
   health_check {

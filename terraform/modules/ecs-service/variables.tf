@@ -482,7 +482,7 @@ variable "health_check_interval" {
 }
 
 variable "slow_start_seconds" {
-  description = "Target group slow start: a new task's share of requests ramps up linearly over this many seconds (30-900), or 0 for full share at once. A new task is ready in ~3 s but its JIT needs ~20-30 s under load to reach full speed (docs/BENCHMARKS.md, cold start), so the default ramps over 30 s; set 60 for an image built without the AOT cache (AOT_CACHE=off)."
+  description = "Target group slow start: a new task's share of requests ramps up linearly over this many seconds (30-900), or 0 for full share at once. A new task is ready in ~3 s but it serves at ~0.3 of its settled rate in its first 10 s under load and settles after 30-40 s while the JIT compiles (docs/BENCHMARKS.md, cold start), so the default ramps its share over 30 s (with or without the AOT cache: the cache shortens start, not the JIT ramp)."
   type        = number
   default     = 30
 

@@ -352,7 +352,7 @@ run "rejects_a_drain_time_beyond_fargate_stop_timeout" {
   expect_failures = [var.shutdown_timeout_seconds]
 }
 
-run "longer_slow_start_for_an_image_without_aot_cache" {
+run "longer_slow_start" {
   command = plan
 
   variables {
