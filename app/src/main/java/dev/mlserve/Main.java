@@ -36,6 +36,13 @@ public final class Main {
           args -> new CommandLine(new BatchCommand()).execute(args));
 
   public static void main(String[] args) {
+    // JavaCPP, under TensorFlow Java, refuses native allocations once the process's resident
+    // memory passes ~4 x the maximum heap, TensorFlow's own memory included: a small -Xmx makes a
+    // model fail to load or score. The container's memory limit is the real bound.
+    if (System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") == null
+        && System.getProperty("org.bytedeco.javacpp.maxphysicalbytes") == null) {
+      System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");
+    }
     if (args.length > 0 && !args[0].equals("serve")) {
       Function<String[], Integer> command = COMMANDS.get(args[0]);
       if (command == null) {
