@@ -74,7 +74,18 @@ public final class Main {
       System.setProperty("logback.configurationFile", "logback-json.xml");
     }
     App app = App.create(config);
-    Runtime.getRuntime().addShutdownHook(new Thread(app::close, "graceful-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  app.close();
+                  // the asynchronous appender drops what it holds when the JVM halts: flush it
+                  if (org.slf4j.LoggerFactory.getILoggerFactory()
+                      instanceof ch.qos.logback.classic.LoggerContext logging) {
+                    logging.stop();
+                  }
+                },
+                "graceful-shutdown"));
     boolean loaded = app.start();
     if (!loaded && config.modelPollSeconds() == 0) {
       org.slf4j.LoggerFactory.getLogger(Main.class)
