@@ -39,6 +39,8 @@ import java.util.Set;
  * @param labels {@code BATCH_LABELS}: class names for score &lt; 0.5 and &ge; 0.5 (or one per
  *     column of a multi-class output)
  * @param chunkRows {@code BATCH_CHUNK_ROWS}: rows per TensorFlow call
+ * @param scoringThreads {@code BATCH_SCORING_THREADS}: TensorFlow calls in flight at once (default:
+ *     the CPUs the JVM sees, as in-process throughput peaks with one calling thread per core)
  * @param splitBytes {@code BATCH_SPLIT_BYTES}: input files larger than this are split into byte
  *     ranges of about this size, one task each
  * @param maxListedFailures {@code BATCH_MAX_LISTED_FAILURES}: failed rows named in the manifest
@@ -61,6 +63,7 @@ public record BatchConfig(
     String signature,
     List<String> labels,
     int chunkRows,
+    int scoringThreads,
     long splitBytes,
     int maxListedFailures,
     Optional<String> snsTopicArn,
@@ -159,6 +162,15 @@ public record BatchConfig(
       problems.add("BATCH_LABELS needs at least two non-empty names, like negative,positive");
     }
     int chunk = (int) number(env, "BATCH_CHUNK_ROWS", 512, 1, 65_536, problems);
+    int scorers =
+        (int)
+            number(
+                env,
+                "BATCH_SCORING_THREADS",
+                Runtime.getRuntime().availableProcessors(),
+                1,
+                256,
+                problems);
     long split = number(env, "BATCH_SPLIT_BYTES", 128L << 20, 1, Long.MAX_VALUE, problems);
     int listed = (int) number(env, "BATCH_MAX_LISTED_FAILURES", 100, 0, 10_000, problems);
     Optional<String> topic = value(env, "BATCH_SNS_TOPIC_ARN");
@@ -187,6 +199,7 @@ public record BatchConfig(
         signature,
         labels,
         chunk,
+        scorers,
         split,
         listed,
         topic,
@@ -216,6 +229,7 @@ public record BatchConfig(
         signature,
         labels,
         chunkRows,
+        scoringThreads,
         splitBytes,
         maxListedFailures,
         snsTopicArn,

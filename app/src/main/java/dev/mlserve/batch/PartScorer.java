@@ -1,7 +1,6 @@
 package dev.mlserve.batch;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlserve.config.Band;
 import dev.mlserve.errors.ServingException;
@@ -15,7 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,10 +26,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Scores one part of a job: streams its byte range of the input from S3, parses rows on one thread,
- * runs TensorFlow in chunks of {@code BATCH_CHUNK_ROWS} on the calling thread and writes results on
- * a third, through small bounded queues (memory stays flat whatever the file size). Outputs go to
- * local temp files, are uploaded under {@code parts/<part>/}, and {@code _part.json} is written
- * last: a part without it is not done.
+ * runs TensorFlow in chunks of {@code BATCH_CHUNK_ROWS} on {@code BATCH_SCORING_THREADS} threads
+ * (the calling thread and the others) and writes results in input order on a writer thread, through
+ * small bounded queues (memory stays flat whatever the file size). Outputs go to local temp files,
+ * are uploaded under {@code parts/<part>/}, and {@code _part.json} is written last: a part without
+ * it is not done.
  */
 final class PartScorer {
   private static final Logger log = LoggerFactory.getLogger(PartScorer.class);
@@ -59,12 +59,12 @@ final class PartScorer {
     return "parts/" + part + "/";
   }
 
-  /** A chunk of parsed input: rows to score and rows that already failed. */
-  private record Chunk(List<Row> rows, List<RowFailure> failures, long position) {}
+  /** A chunk of parsed input: rows to score and rows that already failed; seq is its order. */
+  private record Chunk(long seq, List<Row> rows, List<RowFailure> failures) {}
 
   private record Scored(Chunk chunk, float[][] scores, List<RowFailure> rejected) {}
 
-  private static final Chunk END = new Chunk(List.of(), List.of(), -1);
+  private static final Chunk END = new Chunk(-1, List.of(), List.of());
 
   PartSummary score(PlanItem item) throws IOException {
     S3Location in = S3Location.parse(item.inputUri());
@@ -174,11 +174,20 @@ final class PartScorer {
     return (int) Math.min(Integer.MAX_VALUE - 16, Math.max(1 << 20, chars * 4 + (64 << 10)));
   }
 
-  /** Where the scoring thread's time went: the bottleneck is the stage it waited for. */
+  /**
+   * Where the scoring threads' time went, summed over them: the bottleneck is the stage they waited
+   * for.
+   */
   static final class Stages {
     long inputWait;
     long model;
     long outputWait;
+
+    synchronized void add(long input, long inModel, long output) {
+      inputWait += input;
+      model += inModel;
+      outputWait += output;
+    }
 
     Map<String, Double> seconds() {
       Map<String, Double> m = new LinkedHashMap<>();
@@ -231,33 +240,30 @@ final class PartScorer {
               }
             },
             "batch-writer");
+    List<Thread> scorers = new ArrayList<>();
+    for (int i = 1; i < config.scoringThreads(); i++) {
+      scorers.add(
+          new Thread(() -> scoreAll(parsed, scored, file, stages, failure), "batch-scorer-" + i));
+    }
     reader.setDaemon(true);
     writer.setDaemon(true);
     reader.start();
     writer.start();
+    for (Thread t : scorers) {
+      t.setDaemon(true);
+      t.start();
+    }
     try {
-      while (failure.get() == null) {
-        long t0 = System.nanoTime();
-        Chunk c = parsed.take();
-        long t1 = System.nanoTime();
-        if (c == END) {
-          break;
-        }
-        Scored done = scoreChunk(c, file);
-        long t2 = System.nanoTime();
-        scored.put(done);
-        stages.inputWait += t1 - t0;
-        stages.model += t2 - t1;
-        stages.outputWait += System.nanoTime() - t2;
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      failure.compareAndSet(null, e);
-    } catch (RuntimeException e) {
-      failure.compareAndSet(null, e);
+      scoreAll(parsed, scored, file, stages, failure);
     } finally {
-      reader.interrupt(); // stops a reader still blocked on a full queue after a failure
+      if (failure.get() != null) {
+        reader.interrupt(); // stops a reader still blocked on a full queue after a failure
+        scorers.forEach(Thread::interrupt);
+      }
       try {
+        for (Thread t : scorers) {
+          t.join();
+        }
         scored.put(new Scored(END, null, null)); // the writer consumes (or drains) until this
         writer.join();
         reader.join(10_000);
@@ -269,6 +275,39 @@ final class PartScorer {
     Throwable t = failure.get();
     if (t != null) {
       throw t instanceof IOException io ? io : new IOException(t.toString(), t);
+    }
+  }
+
+  /** One scoring thread: takes parsed chunks until the end (or a failure), scores, hands on. */
+  private void scoreAll(
+      BlockingQueue<Chunk> parsed,
+      BlockingQueue<Scored> scored,
+      String file,
+      Stages stages,
+      AtomicReference<Throwable> failure) {
+    long input = 0;
+    long inModel = 0;
+    long output = 0;
+    try {
+      while (failure.get() == null) {
+        long t0 = System.nanoTime();
+        Chunk c = parsed.take();
+        long t1 = System.nanoTime();
+        if (c == END) {
+          parsed.put(END); // for the other scoring threads
+          break;
+        }
+        Scored done = scoreChunk(c, file);
+        long t2 = System.nanoTime();
+        scored.put(done);
+        input += t1 - t0;
+        inModel += t2 - t1;
+        output += System.nanoTime() - t2;
+      }
+    } catch (InterruptedException | RuntimeException | Error e) {
+      failure.compareAndSet(null, e);
+    } finally {
+      stages.add(input, inModel, output);
     }
   }
 
@@ -291,6 +330,7 @@ final class PartScorer {
     int chunkRows = config.chunkRows();
     List<Row> rows = new ArrayList<>(chunkRows);
     List<RowFailure> failed = new ArrayList<>();
+    long seq = 0;
     LineReader.Line line;
     while ((line = lines.nextIn(range)) != null) {
       RowParser.Parsed p = parser.parse(line);
@@ -304,14 +344,14 @@ final class PartScorer {
       }
       if (rows.size() >= chunkRows || failed.size() >= chunkRows) {
         progress.bytes.set(lines.position() - range.start());
-        out.put(new Chunk(rows, failed, lines.position()));
+        out.put(new Chunk(seq++, rows, failed));
         rows = new ArrayList<>(chunkRows);
         failed = new ArrayList<>();
       }
     }
     progress.bytes.set(range.length());
     if (!rows.isEmpty() || !failed.isEmpty()) {
-      out.put(new Chunk(rows, failed, lines.position()));
+      out.put(new Chunk(seq, rows, failed));
     }
   }
 
@@ -319,9 +359,9 @@ final class PartScorer {
     if (c.rows().isEmpty()) {
       return new Scored(c, new float[0][], List.of());
     }
-    List<String> texts = new ArrayList<>(c.rows().size());
-    for (Row r : c.rows()) {
-      texts.add(r.text());
+    byte[][] texts = new byte[c.rows().size()][];
+    for (int i = 0; i < texts.length; i++) {
+      texts[i] = c.rows().get(i).text();
     }
     try {
       return new Scored(c, model.score(texts), List.of());
@@ -331,11 +371,11 @@ final class PartScorer {
         throw whole; // the model failed, not the input: the part fails and is retried
       }
       // One bad row must not fail its batch-mates: score them one by one to find it.
-      float[][] scores = new float[texts.size()][];
+      float[][] scores = new float[texts.length][];
       List<RowFailure> rejected = new ArrayList<>();
-      for (int i = 0; i < texts.size(); i++) {
+      for (int i = 0; i < texts.length; i++) {
         try {
-          scores[i] = model.score(List.of(texts.get(i)))[0];
+          scores[i] = model.score(new byte[][] {texts[i]})[0];
         } catch (ServingException e) {
           Row r = c.rows().get(i);
           rejected.add(
@@ -358,71 +398,88 @@ final class PartScorer {
         OutputStream errOut = new BufferedOutputStream(Files.newOutputStream(errors), 1 << 16);
         JsonGenerator g = JSON.getFactory().createGenerator(row)) {
       g.setRootValueSeparator(null); // one object per line, no space between them
+      // Scoring threads finish chunks out of order; results are written in input order.
+      Map<Long, Scored> ahead = new HashMap<>();
+      long next = 0;
       while (true) {
-        Scored s = in.take();
-        if (s.chunk() == END) {
+        Scored taken = in.take();
+        if (taken.chunk() == END) {
           break;
         }
-        for (RowFailure f : s.chunk().failures()) {
-          counts.fail(f);
-          JSON.writeValue(new NoClose(errOut), f);
-          errOut.write('\n');
+        ahead.put(taken.chunk().seq(), taken);
+        Scored s;
+        while ((s = ahead.remove(next)) != null) {
+          next++;
+          writeChunk(s, g, row, band, labels, counts, res, lowOut, errOut);
+          p.rows.addAndGet(s.chunk().rows().size() + s.chunk().failures().size());
         }
-        for (RowFailure f : s.rejected()) {
-          counts.fail(f);
-          JSON.writeValue(new NoClose(errOut), f);
-          errOut.write('\n');
-        }
-        List<Row> rows = s.chunk().rows();
-        for (int i = 0; i < rows.size(); i++) {
-          float[] scores = s.scores()[i];
-          if (scores == null) {
-            continue; // rejected by the model, counted above
-          }
-          Row r = rows.get(i);
-          boolean flagged = band != null && scores.length == 1 && band.flags(scores[0]);
-          String label = label(scores, labels);
-          g.writeStartObject();
-          g.writeFieldName("id");
-          g.writeTree(r.id());
-          if (r.fields() != null) {
-            Iterator<Map.Entry<String, JsonNode>> it = r.fields().fields();
-            while (it.hasNext()) {
-              Map.Entry<String, JsonNode> e = it.next();
-              if (!RESERVED.contains(e.getKey())) {
-                g.writeFieldName(e.getKey());
-                g.writeTree(e.getValue());
-              }
-            }
-          }
-          if (scores.length == 1) {
-            g.writeNumberField("score", scores[0]);
-          } else {
-            g.writeArrayFieldStart("scores");
-            for (float f : scores) {
-              g.writeNumber(f);
-            }
-            g.writeEndArray();
-          }
-          g.writeStringField("label", label);
-          g.writeBooleanField("low_confidence", flagged);
-          g.writeEndObject();
-          g.flush();
-          row.write('\n');
-          row.writeTo(res);
-          if (flagged) {
-            row.writeTo(lowOut);
-          }
-          row.reset();
-          counts.scored(r, scores, label, flagged, band);
-        }
-        p.rows.addAndGet(rows.size() + s.chunk().failures().size());
+      }
+      if (!ahead.isEmpty()) {
+        throw new IllegalStateException("chunks " + ahead.keySet() + " came after a missing one");
       }
     }
   }
 
-  private static final java.util.Set<String> RESERVED =
-      java.util.Set.of("id", "score", "scores", "label", "low_confidence");
+  private static void writeChunk(
+      Scored s,
+      JsonGenerator g,
+      ByteArrayOutputStream row,
+      Band band,
+      List<String> labels,
+      Counts counts,
+      OutputStream res,
+      OutputStream lowOut,
+      OutputStream errOut)
+      throws IOException {
+    for (RowFailure f : s.chunk().failures()) {
+      counts.fail(f);
+      JSON.writeValue(new NoClose(errOut), f);
+      errOut.write('\n');
+    }
+    for (RowFailure f : s.rejected()) {
+      counts.fail(f);
+      JSON.writeValue(new NoClose(errOut), f);
+      errOut.write('\n');
+    }
+    List<Row> rows = s.chunk().rows();
+    for (int i = 0; i < rows.size(); i++) {
+      float[] scores = s.scores()[i];
+      if (scores == null) {
+        continue; // rejected by the model, counted above
+      }
+      Row r = rows.get(i);
+      boolean flagged = band != null && scores.length == 1 && band.flags(scores[0]);
+      String label = label(scores, labels);
+      g.writeStartObject();
+      g.writeFieldName("id");
+      g.writeTree(r.id());
+      if (r.fields().length > 0) {
+        g.flush(); // the kept fields go in as the input's bytes, between the generator's own
+        row.write(',');
+        row.write(r.fields());
+      }
+      if (scores.length == 1) {
+        g.writeNumberField("score", scores[0]);
+      } else {
+        g.writeArrayFieldStart("scores");
+        for (float f : scores) {
+          g.writeNumber(f);
+        }
+        g.writeEndArray();
+      }
+      g.writeStringField("label", label);
+      g.writeBooleanField("low_confidence", flagged);
+      g.writeEndObject();
+      g.flush();
+      row.write('\n');
+      row.writeTo(res);
+      if (flagged) {
+        row.writeTo(lowOut);
+      }
+      row.reset();
+      counts.scored(r, scores, label, flagged, band);
+    }
+  }
 
   private static String label(float[] scores, List<String> labels) {
     int best;

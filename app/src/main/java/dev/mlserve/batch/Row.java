@@ -1,7 +1,6 @@
 package dev.mlserve.batch;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * One parsed input row.
@@ -9,7 +8,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param offset the byte offset of its line in the input object
  * @param id the row's id: its id field, else {@code <file>:<offset>} (stable however the file is
  *     split)
- * @param fields the input's other fields, carried into the output (null for plain text)
- * @param text the text to score
+ * @param fields the input's other fields as JSON object members without the braces ({@code
+ *     "text":"...","lang":"en"}), carried into the output as they are; empty when none
+ * @param text the UTF-8 bytes of the text to score
  */
-record Row(long offset, JsonNode id, ObjectNode fields, String text) {}
+record Row(long offset, JsonNode id, byte[] fields, byte[] text) {}

@@ -1,22 +1,27 @@
 package dev.mlserve.batch;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvParser;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Turns one line of an input file into a {@link Row}, or says why it cannot ({@link RowFailure}).
@@ -49,6 +54,10 @@ final class RowParser {
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT);
   private List<String> header;
+  private final ByteArrayOutputStream kept = new ByteArrayOutputStream(4096);
+
+  /** Input fields the output writes itself: never carried through. */
+  static final Set<String> RESERVED = Set.of("id", "score", "scores", "label", "low_confidence");
 
   RowParser(InputFormat format, String file, String textField, String idField, int maxTextChars) {
     this.format = format;
@@ -85,32 +94,104 @@ final class RowParser {
     };
   }
 
+  /**
+   * A JSON line, read with a streaming parser: only the id and the text are decoded; every other
+   * kept field is carried to the output as its bytes in the line (no tree, no re-encoding).
+   */
   private Parsed json(LineReader.Line line) {
     long offset = line.offset();
-    JsonNode node;
-    try {
-      node = JSON.readTree(line.bytes(), 0, line.length());
+    byte[] b = line.bytes();
+    kept.reset();
+    JsonNode id = null;
+    JsonToken textToken = null;
+    byte[] text = null;
+    int textChars = 0;
+    try (JsonParser p = JSON.getFactory().createParser(b, 0, line.length())) {
+      JsonToken t = p.nextToken();
+      if (t != JsonToken.START_OBJECT) {
+        return fail(offset, null, RowFailure.NOT_OBJECT, "got " + kind(t));
+      }
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        int start = (int) p.currentTokenLocation().getByteOffset();
+        JsonToken v = p.nextToken();
+        if (name.equals(idField)) {
+          id = v.isScalarValue() && v != JsonToken.VALUE_NULL ? p.readValueAsTree() : null;
+          p.skipChildren();
+          continue; // written as "id"
+        }
+        boolean isText = name.equals(textField);
+        int valueStart = (int) p.currentTokenLocation().getByteOffset();
+        if (isText) {
+          textToken = v;
+          text = null;
+          if (v == JsonToken.VALUE_STRING) {
+            textChars = p.getTextLength(); // decodes the string, which checks its UTF-8
+          }
+        }
+        p.skipChildren();
+        p.finishToken();
+        int end = (int) p.currentLocation().getByteOffset();
+        if (isText && v == JsonToken.VALUE_STRING) {
+          text = stringBytes(p, b, valueStart, end);
+        }
+        if (!RESERVED.contains(name)) {
+          if (kept.size() > 0) {
+            kept.write(',');
+          }
+          kept.write(b, start, end - start);
+        }
+      }
+      if (t != JsonToken.END_OBJECT) {
+        return fail(offset, null, RowFailure.NOT_JSON, "the object does not end");
+      }
     } catch (JsonProcessingException e) {
       String m = e.getOriginalMessage();
       return fail(offset, null, RowFailure.NOT_JSON, m.length() > 200 ? m.substring(0, 200) : m);
     } catch (IOException e) {
       return fail(offset, null, RowFailure.NOT_JSON, e.getMessage());
     }
-    if (!(node instanceof ObjectNode obj)) {
-      return fail(offset, null, RowFailure.NOT_OBJECT, "got " + node.getNodeType());
-    }
-    JsonNode id = obj.get(idField);
-    if (id == null || id.isNull() || id.isContainerNode()) {
+    if (id == null) {
       id = generatedId(offset);
     }
-    JsonNode t = obj.get(textField);
-    if (t == null || t.isNull()) {
+    if (textToken == null || textToken == JsonToken.VALUE_NULL) {
       return fail(offset, id.asText(), RowFailure.NO_TEXT, "no field '" + textField + "'");
     }
-    if (!t.isTextual()) {
-      return fail(offset, id.asText(), RowFailure.TEXT_NOT_STRING, "got " + t.getNodeType());
+    if (text == null) {
+      return fail(offset, id.asText(), RowFailure.TEXT_NOT_STRING, "got " + kind(textToken));
     }
-    return checked(offset, id, obj, t.textValue());
+    return checked(offset, id, kept.toByteArray(), text, textChars);
+  }
+
+  /**
+   * The UTF-8 bytes of the string value at {@code [open, end)} of the line (its quotes included):
+   * the bytes between the quotes when it has no escapes (the parser has already checked their
+   * UTF-8), else the decoded text encoded again.
+   */
+  private static byte[] stringBytes(JsonParser p, byte[] line, int open, int end)
+      throws IOException {
+    int close = end - 1;
+    for (int i = open + 1; i < close; i++) {
+      if (line[i] == '\\') {
+        return p.getText().getBytes(StandardCharsets.UTF_8);
+      }
+    }
+    return Arrays.copyOfRange(line, open + 1, close);
+  }
+
+  private static String kind(JsonToken t) {
+    if (t == null) {
+      return "nothing";
+    }
+    return switch (t) {
+      case START_ARRAY -> "ARRAY";
+      case START_OBJECT -> "OBJECT";
+      case VALUE_STRING -> "STRING";
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "NUMBER";
+      case VALUE_TRUE, VALUE_FALSE -> "BOOLEAN";
+      case VALUE_NULL -> "NULL";
+      default -> t.name();
+    };
   }
 
   private Parsed text(LineReader.Line line) {
@@ -121,9 +202,18 @@ final class RowParser {
     } catch (CharacterCodingException e) {
       return fail(offset, null, RowFailure.NOT_UTF8, e.toString());
     }
-    ObjectNode fields = JsonNodeFactory.instance.objectNode();
-    fields.put(textField, text);
-    return checked(offset, generatedId(offset), fields, text);
+    byte[] fields;
+    try {
+      fields = members(new String[] {textField}, new String[] {text});
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // writing to memory
+    }
+    return checked(
+        offset,
+        generatedId(offset),
+        fields,
+        Arrays.copyOf(line.bytes(), line.length()),
+        text.length());
   }
 
   private Parsed csv(LineReader.Line line) {
@@ -147,27 +237,44 @@ final class RowParser {
           RowFailure.COLUMNS,
           values.length + " values, the header has " + header.size() + " columns");
     }
-    ObjectNode fields = JsonNodeFactory.instance.objectNode();
-    for (int i = 0; i < values.length; i++) {
-      fields.put(header.get(i), values[i]);
+    String text = values[header.indexOf(textField)];
+    int idColumn = header.indexOf(idField);
+    JsonNode id =
+        idColumn < 0 || values[idColumn].isEmpty()
+            ? generatedId(offset)
+            : TextNode.valueOf(values[idColumn]);
+    byte[] fields;
+    try {
+      fields = members(header.toArray(String[]::new), values);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // writing to memory
     }
-    JsonNode id = fields.get(idField);
-    if (id == null || id.asText().isEmpty()) {
-      id = generatedId(offset);
-    }
-    return checked(offset, id, fields, fields.get(textField).asText());
+    return checked(offset, id, fields, text.getBytes(StandardCharsets.UTF_8), text.length());
   }
 
-  private Parsed checked(long offset, JsonNode id, ObjectNode fields, String text) {
-    if (text.length() > maxTextChars) {
+  /** {@code "name":"value",...} for the kept names (not the id, not the output's own fields). */
+  private byte[] members(String[] names, String[] values) throws IOException {
+    kept.reset();
+    try (JsonGenerator g = JSON.getFactory().createGenerator(kept)) {
+      g.writeStartObject();
+      for (int i = 0; i < names.length; i++) {
+        if (!names[i].equals(idField) && !RESERVED.contains(names[i])) {
+          g.writeStringField(names[i], values[i]);
+        }
+      }
+      g.writeEndObject();
+    }
+    byte[] object = kept.toByteArray();
+    return Arrays.copyOfRange(object, 1, object.length - 1); // without the braces
+  }
+
+  private Parsed checked(long offset, JsonNode id, byte[] fields, byte[] text, int textChars) {
+    if (textChars > maxTextChars) {
       return fail(
           offset,
           id.asText(),
           RowFailure.TOO_LONG,
-          text.length() + " characters (MAX_TEXT_CHARS is " + maxTextChars + ")");
-    }
-    if (fields != null) {
-      fields.remove(idField);
+          textChars + " characters (MAX_TEXT_CHARS is " + maxTextChars + ")");
     }
     return new Parsed(new Row(offset, id, fields, text), null);
   }

@@ -9,9 +9,7 @@ import dev.mlserve.model.TensorSpec;
 import dev.mlserve.model.Values;
 import dev.mlserve.store.ModelSource;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -73,15 +71,12 @@ final class ScoringModel implements AutoCloseable {
   }
 
   /**
-   * Scores texts; returns {@code scores[row][class]} (one class for a single-score model).
+   * Scores texts given as UTF-8 bytes; returns {@code scores[row][class]} (one class for a
+   * single-score model).
    *
    * @throws ServingException when the model rejects the batch (the caller retries row by row)
    */
-  float[][] score(List<String> texts) {
-    byte[][] bytes = new byte[texts.size()][];
-    for (int i = 0; i < bytes.length; i++) {
-      bytes[i] = texts.get(i).getBytes(StandardCharsets.UTF_8);
-    }
+  float[][] score(byte[][] bytes) {
     Map<String, Values> in =
         signature.conform(Map.of(input, Values.strings(new long[] {bytes.length}, bytes)));
     Values out = version.run(signature, in).get(output);

@@ -19,7 +19,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -126,21 +132,30 @@ class BatchLargeFileTest {
     assertThat(m.at("/counts/failed_rows").asLong()).isZero();
     List<String> out = s3.text("batch/output/big/reviews.jsonl.out").lines().toList();
     assertThat(out).hasSize(ROWS);
-    assertThat(TestSupport.JSON.readTree(out.get(ROWS - 1)).get("id").asText())
-        .isEqualTo("r" + (ROWS - 1));
+    // In input order, whatever order the scoring threads finished their chunks in; id first.
+    for (int i = 0; i < ROWS; i++) {
+      String prefix = "{\"id\":\"r" + i + "\",\"text\":";
+      if (!out.get(i).startsWith(prefix)) {
+        assertThat(out.get(i)).as("output line %d", i).startsWith(prefix);
+      }
+    }
 
     double jobRate = m.at("/timings/rows_per_second_per_task").asDouble();
-    double limit = inProcessRowsPerSecond(512);
+    // The in-process batched limit: the most the service's call path does on the same texts, from
+    // one calling thread or from one per core (the job runs BATCH_SCORING_THREADS, one per core).
+    double oneThread = inProcessRowsPerSecond(512, 1);
+    double perCore = inProcessRowsPerSecond(512, Runtime.getRuntime().availableProcessors());
+    double limit = Math.max(oneThread, perCore);
     JsonNode stages = m.at("/timings/scoring_thread_seconds");
     double model = stages.get("model").asDouble();
     double waiting =
         stages.get("waiting_for_input").asDouble() + stages.get("waiting_for_output").asDouble();
     String line =
         String.format(
-            "batch job: %d rows (%.0f MB) in %.1f s = %.0f rows/s with %s (scoring thread: %.1f s"
+            "batch job: %d rows (%.0f MB) in %.1f s = %.0f rows/s with %s (scoring threads: %.1f s"
                 + " in the model, %.1f s waiting for input or output); in-process"
-                + " ModelVersion.run, 1 thread, batch 512, same texts, same run: %.0f rows/s;"
-                + " ratio %.2f; load average %s",
+                + " ModelVersion.run, batch 512, same texts, same run: %.0f rows/s from 1 thread,"
+                + " %.0f rows/s from %d; ratio to the larger %.2f; load average %s",
             ROWS,
             inputBytes / 1e6,
             m.at("/timings/scoring_seconds").asDouble(),
@@ -148,13 +163,15 @@ class BatchLargeFileTest {
             HEAP,
             model,
             waiting,
-            limit,
+            oneThread,
+            perCore,
+            Runtime.getRuntime().availableProcessors(),
             jobRate / limit,
             Files.readString(Path.of("/proc/loadavg")).trim());
     System.out.println(line);
     Files.writeString(Path.of("target", "batch-throughput.txt"), line + "\n");
     // The rate ratio is reported, not asserted: on a shared 2-core machine it swings with the
-    // load. What must hold is where the time goes: the thread that calls TensorFlow waits for
+    // load. What must hold is where the time goes: the threads that call TensorFlow wait for
     // S3 reads, JSON parsing or output writing less than it spends in the model.
     assertThat(waiting).isLessThan(model);
   }
@@ -211,10 +228,11 @@ class BatchLargeFileTest {
   }
 
   /**
-   * Rows/s of the service's own call path on the same texts (the first 100,000, cycled), over ten
-   * seconds after a warm-up of 40 calls.
+   * Rows/s of the service's own call path on the same texts (the first 100,000, cycled), from
+   * {@code threads} calling threads at once, over ten seconds after a warm-up of 40 calls per
+   * thread.
    */
-  private static double inProcessRowsPerSecond(int batch) {
+  private static double inProcessRowsPerSecond(int batch, int threads) throws Exception {
     ModelVersion mv = ModelLoader.load(TestSupport.MODEL, 1, TestSupport.demoVersion());
     try {
       SignatureSpec spec = mv.signature("");
@@ -225,23 +243,46 @@ class BatchLargeFileTest {
           batches[b][i] = texts.get(b * batch + i).getBytes(StandardCharsets.UTF_8);
         }
       }
-      long rows = 0;
-      long start = 0;
-      for (long call = 0; ; call++) {
-        if (call == 40) {
-          start = System.nanoTime();
-          rows = 0;
-        } else if (call > 40 && System.nanoTime() - start > TimeUnit.SECONDS.toNanos(10)) {
-          return rows / ((System.nanoTime() - start) / 1e9);
-        }
-        Map<String, Values> in =
-            spec.conform(
-                Map.of(
-                    "text",
-                    Values.strings(new long[] {batch}, batches[(int) (call % batches.length)])));
-        mv.run(spec, in);
-        rows += batch;
+      AtomicLong rows = new AtomicLong();
+      AtomicBoolean measuring = new AtomicBoolean();
+      AtomicBoolean stop = new AtomicBoolean();
+      CountDownLatch warm = new CountDownLatch(threads);
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      List<Future<?>> running = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int first = t;
+        running.add(
+            pool.submit(
+                () -> {
+                  for (long call = first; !stop.get(); call += threads) {
+                    Map<String, Values> in =
+                        spec.conform(
+                            Map.of(
+                                "text",
+                                Values.strings(
+                                    new long[] {batch}, batches[(int) (call % batches.length)])));
+                    mv.run(spec, in);
+                    if (measuring.get()) {
+                      rows.addAndGet(batch);
+                    } else if (call / threads == 40) {
+                      warm.countDown();
+                    }
+                  }
+                  return null;
+                }));
       }
+      warm.await();
+      measuring.set(true);
+      long start = System.nanoTime();
+      Thread.sleep(10_000);
+      long counted = rows.get();
+      double seconds = (System.nanoTime() - start) / 1e9;
+      stop.set(true);
+      for (Future<?> f : running) {
+        f.get();
+      }
+      pool.shutdown();
+      return counted / seconds;
     } finally {
       mv.close();
     }
