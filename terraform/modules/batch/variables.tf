@@ -112,7 +112,7 @@ variable "ephemeral_storage_gib" {
 variable "split_bytes" {
   description = "Input files larger than this are split into byte ranges of about this size, one task each (BATCH_SPLIT_BYTES)."
   type        = number
-  default     = 134217728
+  default     = 536870912
 }
 
 variable "max_concurrency" {

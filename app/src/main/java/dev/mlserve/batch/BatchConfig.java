@@ -171,7 +171,7 @@ public record BatchConfig(
                 1,
                 256,
                 problems);
-    long split = number(env, "BATCH_SPLIT_BYTES", 128L << 20, 1, Long.MAX_VALUE, problems);
+    long split = number(env, "BATCH_SPLIT_BYTES", 512L << 20, 1, Long.MAX_VALUE, problems);
     int listed = (int) number(env, "BATCH_MAX_LISTED_FAILURES", 100, 0, 10_000, problems);
     Optional<String> topic = value(env, "BATCH_SNS_TOPIC_ARN");
     topic.ifPresent(
