@@ -40,9 +40,10 @@ locals {
         Resource = ["${local.bucket}/${var.input_prefix}/*", "${local.bucket}/${var.models_prefix}/*"]
       },
       {
-        Sid      = "WriteOutputs"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+        Sid    = "WriteOutputs"
+        Effect = "Allow"
+        # AbortMultipartUpload: outputs over 64 MiB go up in parts, and a failed upload is aborted
+        Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
         Resource = "${local.bucket}/${var.output_prefix}/*"
       },
       {

@@ -219,7 +219,7 @@ run "trigger_and_least_privilege" {
 
   assert {
     condition = (
-      toset(one([for s in jsondecode(aws_iam_role_policy.task.policy).Statement : s.Action if s.Sid == "WriteOutputs"])) == toset(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]) &&
+      toset(one([for s in jsondecode(aws_iam_role_policy.task.policy).Statement : s.Action if s.Sid == "WriteOutputs"])) == toset(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]) &&
       one([for s in jsondecode(aws_iam_role_policy.task.policy).Statement : s.Resource if s.Sid == "WriteOutputs"]) == "arn:aws:s3:::test-models/batch/output/*" &&
       one([for s in jsondecode(aws_iam_role_policy.task.policy).Statement : s.Resource if s.Sid == "ReadInputsAndModels"]) == ["arn:aws:s3:::test-models/batch/input/*", "arn:aws:s3:::test-models/models/*"]
     )

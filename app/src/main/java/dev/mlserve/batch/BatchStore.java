@@ -3,23 +3,38 @@ package dev.mlserve.batch;
 import dev.mlserve.store.S3Location;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.apache.commons.io.input.BoundedInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
 /** The few S3 calls the job makes, with errors turned into IOExceptions that name the object. */
 final class BatchStore {
   private final S3Client s3;
+  private final long multipartBytes;
 
   BatchStore(S3Client s3) {
+    this(s3, MULTIPART_BYTES);
+  }
+
+  /** With another multipart threshold (tests: small files through the multipart path). */
+  BatchStore(S3Client s3, long multipartBytes) {
     this.s3 = s3;
+    this.multipartBytes = multipartBytes;
   }
 
   /** Objects under a folder, in key order. */
@@ -77,12 +92,94 @@ final class BatchStore {
     }
   }
 
+  /**
+   * Uploads a local file: one PUT up to {@link #MULTIPART_BYTES}, a multipart upload above (a
+   * single PUT stops at 5 GB, and a merged output can be larger than any part).
+   */
   void put(String bucket, String key, Path file, String contentType) throws IOException {
+    long size = Files.size(file);
+    if (size > multipartBytes) {
+      putMultipart(bucket, key, file, size, contentType);
+      return;
+    }
     try {
       s3.putObject(
           b -> b.bucket(bucket).key(key).contentType(contentType), RequestBody.fromFile(file));
     } catch (SdkException e) {
       throw failed("write", bucket, key, e);
+    }
+  }
+
+  /** Files above this go up in parts (S3: 5 MiB to 5 GiB each, at most 10,000). */
+  static final long MULTIPART_BYTES = 64L << 20;
+
+  private static final int MAX_PARTS = 10_000;
+
+  /**
+   * Parts of {@code max(MULTIPART_BYTES, size / 10,000)} bytes read straight from the file, each
+   * with a CRC32 that S3 checks, and the upload aborted on any failure (no orphaned parts billed).
+   */
+  private void putMultipart(String bucket, String key, Path file, long size, String contentType)
+      throws IOException {
+    long partBytes = Math.max(multipartBytes, (size + MAX_PARTS - 1) / MAX_PARTS);
+    String uploadId;
+    try {
+      uploadId =
+          s3.createMultipartUpload(
+                  b ->
+                      b.bucket(bucket)
+                          .key(key)
+                          .contentType(contentType)
+                          .checksumAlgorithm(ChecksumAlgorithm.CRC32))
+              .uploadId();
+    } catch (SdkException e) {
+      throw failed("write", bucket, key, e);
+    }
+    try {
+      List<CompletedPart> parts = new ArrayList<>();
+      for (long offset = 0; offset < size; offset += partBytes) {
+        int number = parts.size() + 1;
+        long start = offset;
+        long length = Math.min(partBytes, size - offset);
+        UploadPartResponse r =
+            s3.uploadPart(
+                b ->
+                    b.bucket(bucket)
+                        .key(key)
+                        .uploadId(uploadId)
+                        .partNumber(number)
+                        .checksumAlgorithm(ChecksumAlgorithm.CRC32),
+                RequestBody.fromContentProvider(
+                    () -> range(file, start, length), length, contentType));
+        parts.add(
+            CompletedPart.builder()
+                .partNumber(number)
+                .eTag(r.eTag())
+                .checksumCRC32(r.checksumCRC32())
+                .build());
+      }
+      s3.completeMultipartUpload(
+          b -> b.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
+    } catch (RuntimeException e) {
+      try {
+        s3.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
+      } catch (SdkException abort) {
+        e.addSuppressed(abort);
+      }
+      throw new IOException("cannot write s3://" + bucket + "/" + key + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Bytes {@code [start, start + length)} of a file, opened afresh for every (re)try. */
+  private static InputStream range(Path file, long start, long length) {
+    try {
+      FileChannel ch = FileChannel.open(file, StandardOpenOption.READ).position(start);
+      return BoundedInputStream.builder()
+          .setInputStream(Channels.newInputStream(ch))
+          .setMaxCount(length)
+          .get();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
