@@ -94,7 +94,7 @@ class BadInputTest {
     // a successful request's line may land a moment after its answer: count this request's own
     String id = "request_id=" + r.header("X-Request-Id");
     List<String> lines;
-    synchronized (requestLog.list) {
+    synchronized (requestLog) { // the lock AppenderBase.doAppend holds while it adds
       lines =
           requestLog.list.stream()
               .map(ILoggingEvent::getFormattedMessage)

@@ -72,7 +72,7 @@ class BearerAuthTest {
 
     String text() {
       StringBuilder all = new StringBuilder();
-      synchronized (appender.list) {
+      synchronized (appender) { // the lock AppenderBase.doAppend holds while it adds
         for (ILoggingEvent e : appender.list) {
           all.append(e.getFormattedMessage()).append('\n');
           if (e.getArgumentArray() != null) {
@@ -89,7 +89,7 @@ class BearerAuthTest {
     }
 
     long failuresLogged(int status) {
-      synchronized (appender.list) {
+      synchronized (appender) { // the lock AppenderBase.doAppend holds while it adds
         return appender.list.stream()
             .filter(e -> e.getLoggerName().equals("dev.mlserve.requests"))
             .filter(e -> e.getFormattedMessage().contains("status=" + status))

@@ -23,7 +23,7 @@ final class LogCapture implements AutoCloseable {
 
   /** The formatted messages so far. */
   List<String> lines() {
-    synchronized (appender.list) {
+    synchronized (appender) { // the lock AppenderBase.doAppend holds while it adds
       return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
     }
   }
