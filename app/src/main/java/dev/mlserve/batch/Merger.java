@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The last step of a job: checks every part of the plan finished, joins the parts' results into one
  * {@code <input name>.out} per input file, one {@code low-confidence.jsonl} and one {@code
- * errors.jsonl}, adds up the counts, and writes the manifest {@code _SUCCESS} last. A job with a
- * missing part gets no manifest (and exits non-zero).
+ * errors.jsonl}, adds up the counts, and writes the manifest {@code _SUCCESS} last; then removes
+ * the parts' data (their summaries stay). A job with a missing part gets no manifest (and exits
+ * non-zero); a job already merged keeps its manifest and outputs.
  */
 final class Merger {
   private static final Logger log = LoggerFactory.getLogger(Merger.class);
@@ -32,6 +33,12 @@ final class Merger {
   static ObjectNode merge(BatchStore store, BatchConfig config, Path workDir) throws IOException {
     S3Location out = config.out();
     List<PlanItem> plan = Planner.read(store, out);
+    Optional<byte[]> merged = alreadyMerged(store, out, plan);
+    if (merged.isPresent()) { // e.g. a retried merge task whose first try failed to publish
+      log.info("job {} is already merged; its manifest stands", config.jobId());
+      removePartData(store, out, plan); // finishes a clean-up cut short
+      return (ObjectNode) PartScorer.JSON.readTree(merged.get());
+    }
     store.delete(out.bucket(), out.key(Planner.MANIFEST));
     List<PartSummary> parts = new ArrayList<>();
     List<String> missing = new ArrayList<>();
@@ -89,7 +96,39 @@ final class Merger {
         PartScorer.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest),
         "application/json");
     log.info("{}", Manifest.summaryLine(manifest));
+    removePartData(store, out, plan);
     return manifest;
+  }
+
+  /**
+   * Deletes the parts' data files, which now live in the merged files; their summaries stay (small,
+   * and they say the part was scored). Results go first, so a clean-up cut short is recognised.
+   */
+  private static void removePartData(BatchStore store, S3Location out, List<PlanItem> plan)
+      throws IOException {
+    for (String f : List.of(PartScorer.RESULTS, PartScorer.LOW_CONFIDENCE, PartScorer.ERRORS)) {
+      for (PlanItem item : plan) {
+        store.delete(out.bucket(), out.key(PartScorer.partFolder(item.part()) + f));
+      }
+    }
+  }
+
+  /**
+   * The manifest of a job whose merge has already written it: the manifest is there and a part's
+   * results are gone, which only the clean-up after a manifest does (a new plan deletes the
+   * manifest; a part scored again writes its results). Empty for a job to merge now.
+   */
+  private static Optional<byte[]> alreadyMerged(
+      BatchStore store, S3Location out, List<PlanItem> plan) throws IOException {
+    Optional<byte[]> manifest = store.read(out.bucket(), out.key(Planner.MANIFEST));
+    if (manifest.isEmpty() || plan.isEmpty()) {
+      return Optional.empty();
+    }
+    String first = PartScorer.partFolder(plan.get(0).part());
+    boolean cleaned =
+        store.size(out.bucket(), out.key(first + PartScorer.SUMMARY)).isPresent()
+            && store.size(out.bucket(), out.key(first + PartScorer.RESULTS)).isEmpty();
+    return cleaned ? manifest : Optional.empty();
   }
 
   private static void concatenate(

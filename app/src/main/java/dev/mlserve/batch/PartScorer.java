@@ -150,7 +150,7 @@ final class PartScorer {
           "application/json");
       log.info(
           "part {} done: {} rows ({} scored, {} failed, {} low-confidence) of {} [{}] in {} s, {}"
-              + " rows/s; scoring thread {}",
+              + " rows/s; scoring threads {}",
           item.part(),
           summary.rows(),
           summary.scored(),
@@ -236,7 +236,7 @@ final class PartScorer {
                 write(scored, counts, results, low, errors, progress);
               } catch (Throwable t) {
                 failure.compareAndSet(null, t);
-                drain(scored); // the scoring thread must never block on a dead writer
+                drain(scored); // the scoring threads must never block on a dead writer
               }
             },
             "batch-writer");

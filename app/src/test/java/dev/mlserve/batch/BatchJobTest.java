@@ -295,6 +295,22 @@ class BatchJobTest {
     assertThat(second.at("/counts/rows").asLong()).isEqualTo(2000);
     assertThat(second.at("/timings/finished").asText())
         .isNotEqualTo(first.at("/timings/finished").asText());
+
+    // After the merge, the parts keep only their summaries: their data live in the merged files.
+    int parts = second.at("/counts/parts").asInt();
+    assertThat(parts).isGreaterThan(1);
+    for (int p = 0; p < parts; p++) {
+      String folder = String.format("batch/output/rerun/parts/%05d/", p);
+      assertThat(s3.exists(folder + "_part.json")).isTrue();
+      assertThat(s3.exists(folder + "result.out")).as(folder).isFalse();
+      assertThat(s3.exists(folder + "low-confidence.jsonl")).isFalse();
+      assertThat(s3.exists(folder + "errors.jsonl")).isFalse();
+    }
+    // A merge run again (a retried merge task) leaves the merged job as it was.
+    String manifestBytes = s3.text("batch/output/rerun/_SUCCESS");
+    assertThat(s3.run(env, "merge")).as(s3.err).isZero();
+    assertThat(s3.text("batch/output/rerun/_SUCCESS")).isEqualTo(manifestBytes);
+    assertThat(s3.text("batch/output/rerun/a.txt.out")).isEqualTo(firstOut);
   }
 
   @Test
