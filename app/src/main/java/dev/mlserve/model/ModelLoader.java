@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tensorflow.SavedModelBundle;
@@ -97,7 +98,9 @@ public final class ModelLoader {
 
   private static Map<String, SignatureSpec> servableSignatures(
       String name, long version, SavedModelBundle bundle) {
-    Map<String, SignatureSpec> specs = new LinkedHashMap<>();
+    // Sorted by key: TensorFlow hands the signature, input and output maps over in its C++
+    // protobuf maps' iteration order, which changes from one process to the next.
+    Map<String, SignatureSpec> specs = new TreeMap<>();
     for (Signature s : bundle.signatures()) {
       if (s.key().startsWith("__")) {
         continue; // __saved_model_init_op and friends are not callable signatures
@@ -125,14 +128,14 @@ public final class ModelLoader {
   private static Optional<SignatureSpec> describe(Signature s) {
     Map<String, TensorSpec> inputs = new LinkedHashMap<>();
     Map<String, TensorSpec> outputs = new LinkedHashMap<>();
-    for (var e : s.getInputs().entrySet()) {
+    for (var e : new TreeMap<>(s.getInputs()).entrySet()) {
       Optional<TensorSpec> t = tensorSpec(e.getKey(), e.getValue());
       if (t.isEmpty()) {
         return Optional.empty();
       }
       inputs.put(e.getKey(), t.get());
     }
-    for (var e : s.getOutputs().entrySet()) {
+    for (var e : new TreeMap<>(s.getOutputs()).entrySet()) {
       Optional<TensorSpec> t = tensorSpec(e.getKey(), e.getValue());
       if (t.isEmpty()) {
         return Optional.empty();
