@@ -431,15 +431,12 @@ final class PartScorer {
       OutputStream lowOut,
       OutputStream errOut)
       throws IOException {
-    for (RowFailure f : s.chunk().failures()) {
-      counts.fail(f);
-      JSON.writeValue(new NoClose(errOut), f);
-      errOut.write('\n');
-    }
-    for (RowFailure f : s.rejected()) {
-      counts.fail(f);
-      JSON.writeValue(new NoClose(errOut), f);
-      errOut.write('\n');
+    for (List<RowFailure> failures : List.of(s.chunk().failures(), s.rejected())) {
+      for (RowFailure f : failures) {
+        counts.fail(f);
+        JSON.writeValue(new NoClose(errOut), f);
+        errOut.write('\n');
+      }
     }
     List<Row> rows = s.chunk().rows();
     for (int i = 0; i < rows.size(); i++) {

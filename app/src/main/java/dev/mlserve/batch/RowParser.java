@@ -120,20 +120,15 @@ final class RowParser {
           p.skipChildren();
           continue; // written as "id"
         }
-        boolean isText = name.equals(textField);
         int valueStart = (int) p.currentTokenLocation().getByteOffset();
-        if (isText) {
-          textToken = v;
-          text = null;
-          if (v == JsonToken.VALUE_STRING) {
-            textChars = p.getTextLength(); // decodes the string, which checks its UTF-8
-          }
-        }
         p.skipChildren();
-        p.finishToken();
+        p.finishToken(); // decodes a string, which checks its UTF-8
         int end = (int) p.currentLocation().getByteOffset();
-        if (isText && v == JsonToken.VALUE_STRING) {
-          text = stringBytes(p, b, valueStart, end);
+        if (name.equals(textField)) { // the last one counts, as in a tree
+          textToken = v;
+          boolean string = v == JsonToken.VALUE_STRING;
+          text = string ? stringBytes(p, b, valueStart, end) : null;
+          textChars = string ? p.getTextLength() : 0;
         }
         if (!RESERVED.contains(name)) {
           if (kept.size() > 0) {
