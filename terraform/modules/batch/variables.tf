@@ -86,7 +86,7 @@ variable "model_name" {
 }
 
 variable "environment" {
-  description = "Extra environment of the batch container (e.g. LOW_CONFIDENCE_BAND, BATCH_CHUNK_ROWS, BATCH_LABELS)."
+  description = "Extra environment of the batch container (e.g. LOW_CONFIDENCE_BAND, BATCH_CHUNK_ROWS, BATCH_LABELS, BATCH_CSV_MULTILINE)."
   type        = map(string)
   default     = {}
 }

@@ -110,6 +110,11 @@ public final class BatchCommand implements Callable<Integer> {
     @Option(names = "--split-bytes", description = "BATCH_SPLIT_BYTES: split larger files")
     String splitBytes;
 
+    @Option(
+        names = "--csv-multiline",
+        description = "BATCH_CSV_MULTILINE: CSV quoted fields may hold line breaks (true/false)")
+    String csvMultiline;
+
     @Option(names = "--sns-topic-arn", description = "BATCH_SNS_TOPIC_ARN")
     String snsTopicArn;
 
@@ -133,6 +138,7 @@ public final class BatchCommand implements Callable<Integer> {
       put(m, "BATCH_LABELS", labels);
       put(m, "BATCH_CHUNK_ROWS", chunkRows);
       put(m, "BATCH_SPLIT_BYTES", splitBytes);
+      put(m, "BATCH_CSV_MULTILINE", csvMultiline);
       put(m, "BATCH_SNS_TOPIC_ARN", snsTopicArn);
       put(m, "MODEL_BASE_PATH", modelBasePath);
       return m;

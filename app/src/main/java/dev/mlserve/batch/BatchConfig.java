@@ -43,6 +43,8 @@ import java.util.Set;
  *     the CPUs the JVM sees, as in-process throughput peaks with one calling thread per core)
  * @param splitBytes {@code BATCH_SPLIT_BYTES}: input files larger than this are split into byte
  *     ranges of about this size, one task each
+ * @param csvMultiline {@code BATCH_CSV_MULTILINE}: CSV quoted fields may hold line breaks; such
+ *     files are read whole by one task (a byte range cannot tell whether it starts inside a quote)
  * @param maxListedFailures {@code BATCH_MAX_LISTED_FAILURES}: failed rows named in the manifest
  * @param snsTopicArn {@code BATCH_SNS_TOPIC_ARN}: where the merge step publishes the job's summary
  * @param progressInterval {@code BATCH_PROGRESS_SECONDS}
@@ -65,6 +67,7 @@ public record BatchConfig(
     int chunkRows,
     int scoringThreads,
     long splitBytes,
+    boolean csvMultiline,
     int maxListedFailures,
     Optional<String> snsTopicArn,
     Duration progressInterval,
@@ -172,6 +175,16 @@ public record BatchConfig(
                 256,
                 problems);
     long split = number(env, "BATCH_SPLIT_BYTES", 512L << 20, 1, Long.MAX_VALUE, problems);
+    boolean multiline = false;
+    Optional<String> ml = value(env, "BATCH_CSV_MULTILINE");
+    if (ml.isPresent()) {
+      switch (ml.get().toLowerCase(Locale.ROOT)) {
+        case "true" -> multiline = true;
+        case "false" -> multiline = false;
+        default ->
+            problems.add("BATCH_CSV_MULTILINE must be true or false, got '" + ml.get() + "'");
+      }
+    }
     int listed = (int) number(env, "BATCH_MAX_LISTED_FAILURES", 100, 0, 10_000, problems);
     Optional<String> topic = value(env, "BATCH_SNS_TOPIC_ARN");
     topic.ifPresent(
@@ -201,6 +214,7 @@ public record BatchConfig(
         chunk,
         scorers,
         split,
+        multiline,
         listed,
         topic,
         Duration.ofSeconds(progress),
@@ -231,6 +245,7 @@ public record BatchConfig(
         chunkRows,
         scoringThreads,
         splitBytes,
+        csvMultiline,
         maxListedFailures,
         snsTopicArn,
         progressInterval,

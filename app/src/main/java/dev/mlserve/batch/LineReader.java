@@ -8,6 +8,11 @@ import java.util.Arrays;
  * Splits a byte stream into lines and knows each line's absolute byte offset, which {@link
  * ByteRange} ownership and the generated row ids need (a {@code BufferedReader} cannot tell). A
  * line longer than the limit is skipped to its end and reported, never held in memory.
+ *
+ * <p>In CSV record mode a line break inside a double-quoted field (RFC 4180) does not end the
+ * record: lines are joined, their line breaks kept, while an odd number of quotes has been seen. A
+ * quote that is never closed cannot swallow the rest of the file: once the record passes the limit
+ * it is reported as too long and ends at the next line break, and reading goes on from there.
  */
 final class LineReader {
   /**
@@ -21,6 +26,7 @@ final class LineReader {
 
   private final InputStream in;
   private final int maxLineBytes;
+  private final boolean csvRecords;
   private final byte[] buf;
   private int pos;
   private int limit;
@@ -32,15 +38,23 @@ final class LineReader {
    * @param in the stream; its first byte is at absolute offset {@code base}
    */
   LineReader(InputStream in, long base, int maxLineBytes) {
-    this(in, base, maxLineBytes, 1 << 20);
+    this(in, base, maxLineBytes, false, 1 << 20);
+  }
+
+  /**
+   * @param csvRecords join lines while a double-quoted field is open (multi-line CSV records)
+   */
+  LineReader(InputStream in, long base, int maxLineBytes, boolean csvRecords) {
+    this(in, base, maxLineBytes, csvRecords, 1 << 20);
   }
 
   /** With a given read buffer size (tests use tiny ones so lines straddle refills). */
-  LineReader(InputStream in, long base, int maxLineBytes, int bufferBytes) {
+  LineReader(InputStream in, long base, int maxLineBytes, boolean csvRecords, int bufferBytes) {
     this.buf = new byte[bufferBytes];
     this.in = in;
     this.bufferOffset = base;
     this.maxLineBytes = maxLineBytes;
+    this.csvRecords = csvRecords;
   }
 
   /**
@@ -72,12 +86,13 @@ final class LineReader {
     return bufferOffset + pos;
   }
 
-  /** The next line, or null at the end of the stream. */
+  /** The next line (in CSV record mode: record), or null at the end of the stream. */
   Line next() throws IOException {
     long start = position();
     int len = 0;
     boolean tooLong = false;
     boolean any = false;
+    boolean quoted = false; // inside a double-quoted field (CSV record mode only)
     while (true) {
       if (pos == limit && !fill()) {
         if (!any) {
@@ -89,6 +104,9 @@ final class LineReader {
       int nl = indexOf((byte) '\n', pos, limit);
       int end = nl < 0 ? limit : nl;
       int n = end - pos;
+      if (csvRecords && !tooLong && (count((byte) '"', buf, pos, end) & 1) == 1) {
+        quoted = !quoted;
+      }
       if (!tooLong) {
         if (len + n > maxLineBytes) {
           tooLong = true;
@@ -103,6 +121,17 @@ final class LineReader {
       pos = end;
       if (nl >= 0) {
         pos++; // the newline
+        if (quoted && !tooLong) { // the line break belongs to a quoted field: keep it, read on
+          if (len + 1 > maxLineBytes) {
+            tooLong = true;
+          } else {
+            if (len + 1 > line.length) {
+              line = Arrays.copyOf(line, line.length * 2);
+            }
+            line[len++] = '\n';
+          }
+          continue;
+        }
         break;
       }
     }
@@ -122,6 +151,16 @@ final class LineReader {
       }
     }
     return -1;
+  }
+
+  private static int count(byte b, byte[] a, int from, int to) {
+    int n = 0;
+    for (int i = from; i < to; i++) {
+      if (a[i] == b) {
+        n++;
+      }
+    }
+    return n;
   }
 
   private int indexOf(byte b, int from, int to) {

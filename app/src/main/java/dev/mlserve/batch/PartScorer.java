@@ -81,8 +81,16 @@ final class PartScorer {
             item.name(),
             config.textField(),
             config.idField(),
-            config.server().limits().maxTextChars());
+            config.server().limits().maxTextChars(),
+            config.csvMultiline());
     int maxLine = maxLineBytes();
+    boolean csvRecords = format == InputFormat.CSV && config.csvMultiline();
+    if (csvRecords && range.start() > 0) {
+      throw new IOException(
+          item.inputUri()
+              + ": a multi-line CSV (BATCH_CSV_MULTILINE=true) is read whole; got the byte range "
+              + item.byteRange());
+    }
     if (format == InputFormat.CSV && range.start() > 0) {
       try (InputStream header = store.openFrom(in.bucket(), in.prefix(), 0)) {
         LineReader.Line first = new LineReader(header, 0, maxLine).next();
@@ -106,6 +114,7 @@ final class PartScorer {
             item.name(),
             range,
             format,
+            csvRecords,
             parser,
             maxLine,
             progress,
@@ -204,6 +213,7 @@ final class PartScorer {
       String file,
       ByteRange range,
       InputFormat format,
+      boolean csvRecords,
       RowParser parser,
       int maxLine,
       Progress progress,
@@ -221,7 +231,12 @@ final class PartScorer {
             () -> {
               try (InputStream stream = store.openFrom(in.bucket(), in.prefix(), from)) {
                 read(
-                    new LineReader(stream, from, maxLine), range, format, parser, parsed, progress);
+                    new LineReader(stream, from, maxLine, csvRecords),
+                    range,
+                    format,
+                    parser,
+                    parsed,
+                    progress);
               } catch (Throwable t) {
                 failure.compareAndSet(null, t);
               } finally {

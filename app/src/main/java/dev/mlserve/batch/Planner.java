@@ -12,9 +12,10 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * Splits a job into parts: every input file under the input folder, files larger than {@code
- * BATCH_SPLIT_BYTES} cut into byte ranges of about that size. Writes the plan ({@code _plan.json},
- * a JSON array the state machine's Distributed Map reads) and first removes an old manifest, so a
- * rerun never leaves the previous run's {@code _SUCCESS} beside half-written new outputs.
+ * BATCH_SPLIT_BYTES} cut into byte ranges of about that size (multi-line CSV files are never cut).
+ * Writes the plan ({@code _plan.json}, a JSON array the state machine's Distributed Map reads) and
+ * first removes an old manifest, so a rerun never leaves the previous run's {@code _SUCCESS} beside
+ * half-written new outputs.
  */
 final class Planner {
   private static final Logger log = LoggerFactory.getLogger(Planner.class);
@@ -69,7 +70,10 @@ final class Planner {
                           "cannot tell the format of "
                               + name
                               + ": name it .jsonl, .csv or .txt, or set BATCH_INPUT_FORMAT"));
-      long n = Math.max(1, (size + config.splitBytes() - 1) / config.splitBytes());
+      long n =
+          format == InputFormat.CSV && config.csvMultiline()
+              ? 1 // a range could start inside a quoted line break
+              : Math.max(1, (size + config.splitBytes() - 1) / config.splitBytes());
       for (long i = 0; i < n; i++) {
         long start = size * i / n;
         long end = size * (i + 1) / n;

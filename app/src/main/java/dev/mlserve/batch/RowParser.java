@@ -32,7 +32,18 @@ final class RowParser {
   private static final ObjectReader CSV_LINE =
       new CsvMapper().readerFor(String[].class).with(CsvParser.Feature.WRAP_AS_ARRAY);
 
-  /** One CSV record (a line) as its values. */
+  /** An odd number of double quotes: a quoted field runs past the record's end. */
+  private static boolean unclosedQuote(byte[] bytes, int length) {
+    int quotes = 0;
+    for (int i = 0; i < length; i++) {
+      if (bytes[i] == '"') {
+        quotes++;
+      }
+    }
+    return (quotes & 1) == 1;
+  }
+
+  /** One CSV record (a line, or lines joined in multi-line mode) as its values. */
   private static String[] csvValues(String line) throws IOException {
     try (MappingIterator<String[]> it = CSV_LINE.readValues(line)) {
       return it.hasNextValue() ? it.nextValue() : new String[0];
@@ -48,6 +59,7 @@ final class RowParser {
   private final String textField;
   private final String idField;
   private final int maxTextChars;
+  private final boolean csvMultiline;
   private final CharsetDecoder utf8 =
       StandardCharsets.UTF_8
           .newDecoder()
@@ -60,7 +72,22 @@ final class RowParser {
   static final Set<String> RESERVED = Set.of("id", "score", "scores", "label", "low_confidence");
 
   RowParser(InputFormat format, String file, String textField, String idField, int maxTextChars) {
+    this(format, file, textField, idField, maxTextChars, false);
+  }
+
+  /**
+   * @param csvMultiline CSV records may span lines (the reader joins them); only says which hint a
+   *     record with an unclosed quote gets
+   */
+  RowParser(
+      InputFormat format,
+      String file,
+      String textField,
+      String idField,
+      int maxTextChars,
+      boolean csvMultiline) {
     this.format = format;
+    this.csvMultiline = csvMultiline;
     this.file = file;
     this.idPrefix = file.substring(file.lastIndexOf('/') + 1) + ":";
     this.textField = textField;
@@ -213,6 +240,16 @@ final class RowParser {
 
   private Parsed csv(LineReader.Line line) {
     long offset = line.offset();
+    if (unclosedQuote(line.bytes(), line.length())) {
+      return fail(
+          offset,
+          null,
+          RowFailure.BAD_CSV,
+          csvMultiline
+              ? "a quoted field is never closed (the file ends inside it)"
+              : "a quoted field is not closed on its line (quoted line breaks need"
+                  + " BATCH_CSV_MULTILINE=true)");
+    }
     String[] values;
     try {
       values = csvValues(decode(line.bytes(), line.length()));

@@ -275,6 +275,63 @@ class BatchJobTest {
   }
 
   @Test
+  void quotedLineBreaksInCsvNeedMultilineModeWhichReadsTheFileWhole() throws Exception {
+    // Every golden case, quoted, CRLF line ends: three texts hold line breaks or quotes.
+    StringBuilder csv = new StringBuilder("id,text,lang\r\n");
+    List<JsonNode> cases = new ArrayList<>();
+    golden.get("cases").forEach(cases::add);
+    for (int i = 0; i < cases.size(); i++) {
+      String t = cases.get(i).get("text").asText();
+      csv.append("m").append(i).append(",\"").append(t.replace("\"", "\"\"")).append("\",en\r\n");
+    }
+    s3.put("batch/input/multiline/reviews.csv", csv.toString());
+
+    // Multi-line mode: every record whole, the file in one part however small the split size.
+    Map<String, String> env =
+        s3.env("multiline", Map.of("BATCH_SPLIT_BYTES", "512", "BATCH_CSV_MULTILINE", "true"));
+    assertThat(s3.run(env, "run")).as(s3.err).isZero();
+    JsonNode m = s3.manifest("multiline");
+    assertThat(m.at("/counts/parts").asInt()).isEqualTo(1);
+    assertThat(m.at("/counts/rows").asLong()).isEqualTo(cases.size());
+    assertThat(m.at("/counts/failed_rows").asLong()).isZero();
+    List<JsonNode> rows = s3.jsonLines("batch/output/multiline/reviews.csv.out");
+    assertThat(rows).hasSize(cases.size());
+    for (int i = 0; i < rows.size(); i++) {
+      JsonNode row = rows.get(i);
+      assertThat(row.get("id").asText()).isEqualTo("m" + i);
+      assertThat(row.get("text").asText()).isEqualTo(cases.get(i).get("text").asText());
+      assertThat(row.get("lang").asText()).isEqualTo("en");
+      assertScored(row, cases.get(i).get("score").asDouble());
+    }
+
+    // Line mode (the default, which can split): each physical line of a record with a line break
+    // is a failed row, named for what it is; every other record is scored.
+    assertThat(s3.run(s3.env("multiline", Map.of()), "run")).as(s3.err).isZero();
+    m = s3.manifest("multiline");
+    // whitespace_only (2 lines) and newlines_tabs (3 lines: its middle line has no quote at all)
+    assertThat(m.at("/counts/scored").asLong()).isEqualTo(cases.size() - 2);
+    assertThat(m.at("/counts/failure_reasons/" + RowFailure.BAD_CSV).asLong()).isEqualTo(4);
+    assertThat(m.at("/counts/failure_reasons/" + RowFailure.COLUMNS).asLong()).isEqualTo(1);
+    assertThat(s3.jsonLines("batch/output/multiline/errors.jsonl"))
+        .filteredOn(e -> e.get("reason").asText().equals(RowFailure.BAD_CSV))
+        .allSatisfy(e -> assertThat(e.get("detail").asText()).contains("BATCH_CSV_MULTILINE=true"));
+
+    // A multi-line CSV is never cut: a task handed a range inside it refuses (exit 1), no manifest.
+    int code =
+        s3.run(
+            s3.env("multiline-range", Map.of("BATCH_CSV_MULTILINE", "true")),
+            "score",
+            "--input",
+            "s3://" + BatchFixture.BUCKET + "/batch/input/multiline/reviews.csv",
+            "--byte-range",
+            "100-" + csv.toString().getBytes(StandardCharsets.UTF_8).length,
+            "--part",
+            "00001");
+    assertThat(code).isEqualTo(1);
+    assertThat(s3.log).contains("is read whole");
+  }
+
+  @Test
   void aRerunGivesTheSameOutputsAndReplacesTheManifest() throws Exception {
     StringBuilder text = new StringBuilder();
     for (int i = 0; i < 2000; i++) {
@@ -369,6 +426,7 @@ class BatchJobTest {
     env.put("BATCH_MODEL_VERSION", "latest");
     env.put("BATCH_SNS_TOPIC_ARN", "my-topic");
     env.put("LOW_CONFIDENCE_BAND", "0.7,0.1");
+    env.put("BATCH_CSV_MULTILINE", "yes");
     assertThat(s3.run(env, "run")).isEqualTo(2);
     assertThat(s3.err)
         .contains("BATCH_INPUT_URI is required")
@@ -376,6 +434,7 @@ class BatchJobTest {
         .contains("BATCH_BYTE_RANGE")
         .contains("BATCH_MODEL_VERSION")
         .contains("BATCH_SNS_TOPIC_ARN")
+        .contains("BATCH_CSV_MULTILINE must be true or false, got 'yes'")
         .contains("LOW_CONFIDENCE_BAND");
     assertThat(s3.run(Map.of(), "merge", "--output", "s3://batch-data/batch/output/nothing/"))
         .isEqualTo(1); // no plan: the job fails, nothing written

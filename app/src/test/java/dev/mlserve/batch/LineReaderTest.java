@@ -22,12 +22,18 @@ class LineReaderTest {
 
   /** "offset:text" of every line the range owns, read the way a scoring task reads it. */
   private static List<String> read(byte[] file, ByteRange range, int maxLine) throws IOException {
+    return read(file, range, maxLine, false);
+  }
+
+  private static List<String> read(byte[] file, ByteRange range, int maxLine, boolean csvRecords)
+      throws IOException {
     long from = LineReader.fetchFrom(range);
     LineReader r =
         new LineReader(
             new ByteArrayInputStream(file, (int) from, file.length - (int) from),
             from,
             maxLine,
+            csvRecords,
             16); // a tiny buffer: lines straddle refills
     r.enter(range);
     List<String> out = new ArrayList<>();
@@ -77,5 +83,32 @@ class LineReaderTest {
             .getBytes(StandardCharsets.US_ASCII);
     assertThat(read(file, new ByteRange(0, file.length), 1 << 20))
         .containsExactly("0:short", "6:<too long>", (6 + big.length + 1) + ":after");
+  }
+
+  @Test
+  void csvRecordModeJoinsLinesWhileAQuotedFieldIsOpen() throws IOException {
+    String csv =
+        "id,text\n1,\"two\nlines\"\n2,\"a \"\"quoted\"\" word, one line\"\r\n"
+            + "3,\"crlf\r\ninside\",\"and\n\n\nblank lines\"\r\n4,last";
+    byte[] file = csv.getBytes(StandardCharsets.UTF_8);
+    assertThat(read(file, new ByteRange(0, file.length), 1000, true))
+        .containsExactly(
+            "0:id,text",
+            csv.indexOf("1,") + ":1,\"two\nlines\"",
+            csv.indexOf("2,") + ":2,\"a \"\"quoted\"\" word, one line\"",
+            csv.indexOf("3,") + ":3,\"crlf\r\ninside\",\"and\n\n\nblank lines\"",
+            csv.indexOf("4,") + ":4,last");
+    // Line mode reads the same bytes as physical lines.
+    assertThat(read(file, new ByteRange(0, file.length), 1000, false)).hasSize(10);
+  }
+
+  @Test
+  void anUnclosedQuoteEndsAtTheLimitAndReadingGoesOnAtTheNextLine() throws IOException {
+    String csv = "1,\"open\n" + "a".repeat(30) + "\n" + "b".repeat(30) + "\n2,ok\n3,\"x\"\n";
+    byte[] file = csv.getBytes(StandardCharsets.UTF_8);
+    // 1,"open + a's fit in 50 bytes; the b's pass the limit: the record ends at their line break
+    assertThat(read(file, new ByteRange(0, file.length), 50, true))
+        .containsExactly(
+            "0:<too long>", csv.indexOf("2,") + ":2,ok", csv.indexOf("3,") + ":3,\"x\"");
   }
 }
