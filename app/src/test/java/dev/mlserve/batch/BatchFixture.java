@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,8 +26,8 @@ final class BatchFixture implements AutoCloseable {
   static final Path GOLDEN =
       Path.of("..", "training", "golden", "imdb-sentiment-1.json").toAbsolutePath().normalize();
 
-  final S3ProxyFixture s3 = S3ProxyFixture.start();
-  final S3Client client = s3.client();
+  final S3ProxyFixture s3;
+  final S3Client client;
   final Path cacheDir;
   SnsClient sns;
 
@@ -39,6 +40,17 @@ final class BatchFixture implements AutoCloseable {
   String log = "";
 
   BatchFixture(Path tmp) {
+    this(tmp, S3ProxyFixture.start());
+  }
+
+  /** With S3Proxy storing its objects on disk under {@code tmp} (gigabyte-sized jobs). */
+  static BatchFixture onDisk(Path tmp) throws IOException {
+    return new BatchFixture(tmp, S3ProxyFixture.start(Files.createDirectories(tmp.resolve("s3"))));
+  }
+
+  private BatchFixture(Path tmp, S3ProxyFixture s3) {
+    this.s3 = s3;
+    this.client = s3.client();
     this.cacheDir = tmp.resolve("model-cache");
     s3.createBucket(BUCKET);
   }

@@ -41,10 +41,24 @@ public final class S3ProxyFixture implements AutoCloseable {
 
   /** Starts S3Proxy on 127.0.0.1 at a free port. */
   public static S3ProxyFixture start() {
+    return start(BlobStores.create("transient-nio2", new Properties()));
+  }
+
+  /**
+   * Starts S3Proxy with its objects stored on disk under {@code baseDir}: for data larger than the
+   * in-memory store holds (Jimfs caps it at 4 GiB, a gigabyte-sized job's input, parts and merged
+   * output together pass that).
+   */
+  public static S3ProxyFixture start(Path baseDir) {
     Properties props = new Properties();
+    props.setProperty("jclouds.filesystem.basedir", baseDir.toString());
+    return start(BlobStores.create("filesystem-nio2", props));
+  }
+
+  private static S3ProxyFixture start(org.gaul.s3proxy.blobstore.BlobStore store) {
     S3Proxy proxy =
         S3Proxy.builder()
-            .blobStore(BlobStores.create("transient-nio2", props))
+            .blobStore(store)
             .endpoint(URI.create("http://127.0.0.1:0"))
             .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
             .build();
