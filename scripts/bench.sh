@@ -42,7 +42,7 @@ Options:
   --seconds N             measured seconds per load point (default 15)
   --warmup N              warm-up seconds before each load point, not recorded (default 3)
   --jit-warmup N          seconds of load at 64 connections after each Java service starts,
-                          before its first point: the JIT's warm-up (default 45)
+                          before its first point: the JIT's warm-up (default 90)
   --inprocess-seconds N   measured seconds per in-process point (default 10; warm-up 3)
   --clients "1 8 64 256"  connection counts for the load points
   --no-build              reuse app/target (skip ./mvnw package)
@@ -51,6 +51,10 @@ Options:
   --small-heap SIZE       also run batching on with -XmxSIZE, for peak RSS against a smaller
                           heap cap (default 256m; none: skip)
   --jfr                   record a JFR profile of each service run into build/bench/raw/
+  --profile               after the batching-on points, profile the service for one more run at
+                          64 connections with async-profiler (CPU samples every 1 ms, all threads;
+                          fetched from Maven Central into build/bench/tools once) and render where
+                          its CPU goes (section 5); that run is not a measured point
   --doc PATH              where to render (default docs/BENCHMARKS.md; --quick: build/bench/...)
   -h, --help              this text
 
@@ -69,12 +73,13 @@ seconds=15
 warmup=3
 inproc_seconds=10
 inproc_warmup=3
-jit_warmup=45
+jit_warmup=90
 clients="1 8 64 256"
 build=true
 flask=true
 inprocess=true
 jfr=false
+profile=false
 small_heap=256m
 doc=""
 while [[ $# -gt 0 ]]; do
@@ -90,6 +95,7 @@ while [[ $# -gt 0 ]]; do
     --no-flask) flask=false; shift ;;
     --no-inprocess) inprocess=false; shift ;;
     --jfr) jfr=true; shift ;;
+    --profile) profile=true; shift ;;
     --small-heap) small_heap="${2:?--small-heap needs a value}"; shift 2 ;;
     --doc) doc="${2:?--doc needs a value}"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
@@ -176,6 +182,36 @@ if $build; then
 fi
 [[ -d app/target/classes/dev/mlserve && -f app/target/test-classes/dev/mlserve/bench/ModelThroughput.class ]] ||
   die "app/target has no compiled classes: run without --no-build"
+
+# ---- async-profiler (--profile): the native library from its Maven Central jar, fetched once
+profiler=""
+if $profile; then
+  case "$(uname -sm)" in
+    "Linux x86_64") profiler_platform=linux-x64 ;;
+    "Linux aarch64") profiler_platform=linux-arm64 ;;
+    *) die "--profile: async-profiler has no build for $(uname -sm)" ;;
+  esac
+  profiler_version=4.1
+  profiler="$REPO_ROOT/$out/tools/async-profiler-$profiler_version/libasyncProfiler.so"
+  if [[ ! -f "$profiler" ]]; then
+    log "fetching async-profiler $profiler_version ($profiler_platform) from Maven Central"
+    ./mvnw -q -B dependency:copy \
+      -Dartifact="tools.profiler:async-profiler:$profiler_version:jar:$profiler_platform" \
+      -DoutputDirectory="$out/tools" ||
+      die "--profile: could not fetch tools.profiler:async-profiler:$profiler_version (network?)"
+    "$python" - "$out/tools/async-profiler-$profiler_version-$profiler_platform.jar" "$profiler" <<'PY'
+import sys, zipfile
+jar, dest = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(jar) as z:
+    name = next(n for n in z.namelist() if n.endswith("/libasyncProfiler.so"))
+    data = z.read(name)
+import os
+os.makedirs(os.path.dirname(dest), exist_ok=True)
+with open(dest, "wb") as f:
+    f.write(data)
+PY
+  fi
+fi
 ./mvnw -q -B -o -pl app dependency:build-classpath -Dmdep.outputFile="$REPO_ROOT/$raw/classpath.txt" >/dev/null ||
   die "could not resolve the runtime classpath (./mvnw dependency:build-classpath)"
 deps="$(cat "$raw/classpath.txt")"
@@ -273,6 +309,21 @@ run_open_loop() {
 
 predict_url() { echo "http://127.0.0.1:$1/v1/models/$model_name:predict"; }
 
+# profile_service NAME: one more run at 64 connections with async-profiler in the server (not a
+# measured point: sampling costs a little CPU); collapsed stacks and a summary go to raw/
+profile_service() {
+  local name="$1" collapsed="$REPO_ROOT/$raw/profile-$1.collapsed"
+  log "  profiling $name: 64 connections for ${seconds} s with async-profiler (itimer, 1 ms)"
+  quiesce
+  "${loadgen_jvm[@]}" dev.mlserve.bench.AttachAgent "$server_pid" "$profiler" \
+    "start,event=itimer,interval=1ms" || die "could not start async-profiler in the service"
+  BENCH_TEXTS="$texts" wrk -t"$(nproc)" -c64 -d"${seconds}s" -s scripts/bench/post.lua \
+    "$(predict_url "$port")" >/dev/null
+  "${loadgen_jvm[@]}" dev.mlserve.bench.AttachAgent "$server_pid" "$profiler" \
+    "stop,file=$collapsed,collapsed" || die "could not stop async-profiler in the service"
+  "$python" "$lib" profile "$collapsed" "$raw/profile.json"
+}
+
 # ---- 2. the service, batching on and off
 java_series() { # on|off|tf-default|small-heap
   local mode="$1" name="java-batch-$1" enabled=true c points="$clients" tf_intra=1 tf_inter=1
@@ -303,8 +354,9 @@ java_series() { # on|off|tf-default|small-heap
   if [[ "$mode" == on ]]; then
     "$python" "$lib" scores "$(predict_url "$port")" "$texts" "$raw/scores-java.json"
   fi
-  # one long warm-up first: under load on 2 cores, C2 compiles the request path for ~40 s
-  # (throughput at 64 connections climbs from ~4k to ~13k req/s meanwhile)
+  # one long warm-up first: under load on 2 cores, C2 compiles the request path for well over
+  # 40 s (throughput at 64 connections climbs from ~4k to ~13k req/s meanwhile; a profile at
+  # 40-55 s still spent 21 % of the CPU in the JIT, at 90-110 s 5 %)
   if ((jit_warmup > 0)); then
     BENCH_TEXTS="$texts" wrk -t"$(nproc)" -c64 -d"${jit_warmup}s" -s scripts/bench/post.lua \
       "$(predict_url "$port")" >/dev/null
@@ -323,6 +375,11 @@ java_series() { # on|off|tf-default|small-heap
     half=$((best / 2))
     if ((half > 0)); then
       run_open_loop "$name-half-load" "$name" "$half" "$(predict_url "$port")"
+    fi
+    # last: the profiler's own memory (~400 MB of symbols and traces) would count in the peak RSS
+    # of any point after it
+    if $profile; then
+      profile_service "$name"
     fi
   fi
   metrics_url=""

@@ -11,6 +11,8 @@
   meta OUT start|end [KEY=VALUE...] machine, versions, date, commit, load average -> OUT (JSON)
   workers URL N TIMEOUT             wait until N different worker pids answered URL ({"pid": ...})
   idle PID MAX_S                    wait until PID (+ children) uses < 0.2 cores over 0.5 s
+  profile COLLAPSED OUT             async-profiler's collapsed stacks -> share of CPU per part of the
+                                    server (JSON)
 """
 
 import argparse
@@ -316,6 +318,64 @@ def idle(pid, max_s):
             return 0
     return 1
 
+# Where a sample's CPU goes, for profile(): first by thread (whole stack), then by the frame nearest
+# the leaf that names a part of the server.
+PROFILE_THREADS = [
+    ("JIT compiler", ("CompileBroker::", "C2Compiler::", "Compilation::")),
+    ("garbage collector", ("G1ConcurrentRefine", "G1ConcurrentMark", "WorkerThread::run",
+                           "G1YoungCollector", "GangWorker")),
+    ("request log (logback, JSON encoder)", ("ch/qos/logback", "net/logstash")),
+]
+PROFILE_FRAMES = [
+    ("socket I/O and epoll (syscalls)", ("writev", "__GI_write", "__GI_read", "epoll_wait",
+                                          "epoll_ctl", "__libc_read", "__libc_write")),
+    ("thread hand-offs (park/unpark)", ("LockSupport.park", "LockSupport.unpark", "Unsafe.park",
+                                        "Unsafe.unpark")),
+    ("TensorFlow (runtime and Java binding)", ("tensorflow::", "Eigen::", "TF_", "org/tensorflow/",
+                                               "org/bytedeco", "dnnl")),
+    ("Jackson (request and answer JSON)", ("com/fasterxml/jackson", "tools/jackson")),
+    ("metrics (Micrometer, Prometheus)", ("io/micrometer", "io/prometheus", "dev/mlserve/metrics")),
+    ("the service's own code", ("dev/mlserve",)),
+    ("Jetty and Javalin", ("org/eclipse/jetty", "io/javalin", "kotlin/")),
+]
+
+
+def profile(collapsed, out):
+    """Summarises async-profiler's collapsed stacks: share of CPU samples per part of the server."""
+    total = 0
+    parts = {}
+    leaves = {}
+    with open(collapsed) as f:
+        for line in f:
+            stack, _, n = line.rstrip("\n").rpartition(" ")
+            if not stack:
+                continue
+            n = int(n)
+            total += n
+            frames = stack.split(";")
+            part = next((name for name, keys in PROFILE_THREADS
+                         if any(k in stack for k in keys)), None)
+            if part is None:
+                for frame in reversed(frames):
+                    part = next((name for name, keys in PROFILE_FRAMES
+                                 if any(k in frame for k in keys)), None)
+                    if part:
+                        break
+            part = part or "other (JDK, libc, kernel)"
+            parts[part] = parts.get(part, 0) + n
+            leaves[frames[-1]] = leaves.get(frames[-1], 0) + n
+    top = sorted(leaves.items(), key=lambda kv: -kv[1])[:12]
+    summary = {
+        "samples": total,
+        "parts": [{"part": k, "share": round(v / total, 4)}
+                  for k, v in sorted(parts.items(), key=lambda kv: -kv[1])],
+        "top_leaf_frames": [{"frame": k, "share": round(v / total, 4)} for k, v in top],
+    }
+    with open(out, "w") as f:
+        json.dump(summary, f, indent=1)
+    for p in summary["parts"]:
+        print(f"  {p['share'] * 100:5.1f} %  {p['part']}")
+
 
 def main(argv):
     if not argv or argv[0] in ("-h", "--help"):
@@ -345,6 +405,8 @@ def main(argv):
         return idle(int(rest[0]), float(rest[1]))
     elif cmd == "workers":
         return workers(rest[0], int(rest[1]), float(rest[2]))
+    elif cmd == "profile":
+        profile(rest[0], rest[1])
     else:
         print(f"unknown command {cmd}", file=sys.stderr)
         return 2

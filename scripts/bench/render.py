@@ -27,6 +27,7 @@ command; it rebuilds the service, runs every measurement and rewrites the genera
 ```bash
 scripts/bench.sh            # full run (15 s per load point after a 3 s warm-up)
 scripts/bench.sh --quick    # smoke run, 3 s per point, renders build/bench/BENCHMARKS-quick.md
+scripts/bench.sh --profile  # the same, plus where the service's CPU goes (async-profiler)
 scripts/bench.sh --help     # options (durations, clients, --jfr, --no-flask, ...)
 ```
 
@@ -40,7 +41,8 @@ What is measured:
   `wrk` on loopback: one text per request in TensorFlow Serving's row format,
   `{"instances": ["<review sentence>"]}`, cycling through 20 sentences
   (`scripts/bench/texts.txt`), keep-alive connections; each point after a warm-up at the same
-  concurrency (and each JVM after a longer JIT warm-up). Latencies are wrk's (closed loop: a connection sends its next request when the
+  concurrency (and each JVM after a longer JIT warm-up: 90 s at 64 connections, because C2 is
+  still compiling the request path after 40 s). Latencies are wrk's (closed loop: a connection sends its next request when the
   previous answer arrives). **p99 at half load** is measured **open loop** at half the best
   batching-on rate: `dev.mlserve.bench.OpenLoop` (test sources) sends requests on a fixed
   schedule whatever the answers and counts each latency from the request's due time, so a slow
@@ -171,7 +173,7 @@ def load_table(rows, label_of):
     return out
 
 
-def render(meta, inproc, results):
+def render(meta, inproc, results, profile=None):
     s = meta.get("settings", {})
     L = []
     w = L.append
@@ -358,7 +360,31 @@ def render(meta, inproc, results):
           f"the most TensorFlow Java did in-process in this run at the largest batch: {fmt_int(limit)} rows/s "
           f"({limit_point.get('path', SERVICE_PATH)}, batch {limit_point['batch']}, {limit_point['threads']} thread(s)).")
         w("")
+    if profile:
+        render_profile(w, profile, find(results, "java-batch-on", 64))
     return "\n".join(L)
+
+
+def render_profile(w, profile, point):
+    """Section 5: async-profiler's CPU samples of the batching-on service at 64 connections."""
+    w("## 5. Where the server's CPU goes (batching on, 64 clients)")
+    w("")
+    us = point["cores"]["server"] * 1e6 / point["rps"] if point and point["rps"] else None
+    w("| part of the server | share of CPU samples | ≈ µs of CPU per request |")
+    w("|---|---:|---:|")
+    for p in profile["parts"]:
+        per_req = f"{p['share'] * us:.0f}" if us else "–"
+        w(f"| {p['part']} | {p['share'] * 100:.1f} % | {per_req} |")
+    w("")
+    leaves = ", ".join(f"`{f['frame'][:60]}` {f['share'] * 100:.1f} %"
+                       for f in profile["top_leaf_frames"][:8])
+    w(f"async-profiler (`--profile`), CPU samples every 1 ms of CPU time on every thread "
+      f"({fmt_int(profile['samples'])} samples), in one more run at 64 connections right after the "
+      f"measured points (not itself a point: sampling costs a little). A sample counts for the "
+      f"thread it ran on when that is the JIT compiler, the garbage collector or the request "
+      f"log's writer, else for the frame nearest the leaf that names a part; µs per request = share "
+      f"× the measured point's server CPU per request. Hottest leaf frames: {leaves}.")
+    w("")
 
 
 def existing_analysis(doc):
@@ -379,11 +405,16 @@ def main():
     ap.add_argument("--doc", required=True)
     a = ap.parse_args()
     meta, inproc, results = load(a.raw)
+    profile = None
+    p = os.path.join(a.raw, "profile.json")
+    if os.path.exists(p):
+        with open(p) as f:
+            profile = json.load(f)
     analysis, tail = existing_analysis(a.doc)
     if analysis is None:
         analysis = DEFAULT_ANALYSIS
     body = (
-        HEADER + "\n" + GEN_BEGIN + "\n\n" + render(meta, inproc, results) + "\n" + GEN_END + "\n\n"
+        HEADER + "\n" + GEN_BEGIN + "\n\n" + render(meta, inproc, results, profile) + "\n" + GEN_END + "\n\n"
         + "## Analysis\n\n" + AN_BEGIN + analysis + AN_END + "\n"
         + ("\n" + tail if tail else "")
     )
