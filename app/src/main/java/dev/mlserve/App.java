@@ -16,6 +16,7 @@ import dev.mlserve.store.S3Clients;
 import dev.mlserve.store.S3Location;
 import dev.mlserve.store.S3ModelSource;
 import io.javalin.Javalin;
+import io.javalin.util.ConcurrencyUtil;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -122,7 +123,11 @@ public final class App implements AutoCloseable {
    */
   public boolean start() {
     http.start();
-    log.info("listening on port {}; loading models from {}", http.port(), config.modelBasePath());
+    log.info(
+        "listening on port {} (requests on {} threads); loading models from {}",
+        http.port(),
+        config.virtualThreads() && ConcurrencyUtil.isLoomAvailable() ? "virtual" : "platform",
+        config.modelBasePath());
     boolean loaded = refresh();
     if (config.modelPollSeconds() > 0) {
       sync.startPolling(Duration.ofSeconds(config.modelPollSeconds()), this::afterPoll);

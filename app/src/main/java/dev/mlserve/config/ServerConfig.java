@@ -25,6 +25,9 @@ import java.util.Optional;
  * @param shutdownTimeout how long in-flight requests may take to finish after SIGTERM
  * @param tensorFlow TensorFlow session thread pools
  * @param auth bearer-token authentication of the prediction and metadata endpoints
+ * @param virtualThreads HTTP requests run on virtual threads where the JVM has them (Java 21+; the
+ *     image's JVM does): a request waiting for its batch parks without a system call, which took a
+ *     sixth off the CPU per batched request (docs/BENCHMARKS.md); Java 17 keeps platform threads
  */
 public record ServerConfig(
     int port,
@@ -39,7 +42,8 @@ public record ServerConfig(
     String logFormat,
     Duration shutdownTimeout,
     TensorFlow tensorFlow,
-    Auth auth) {
+    Auth auth,
+    boolean virtualThreads) {
 
   /** Request limits. */
   public record Limits(long maxBodyBytes, int maxRows, int maxTextChars) {}
@@ -207,6 +211,7 @@ public record ServerConfig(
                 .orElse(List.of()),
             r.optional("API_TOKENS_SECRET_ID"),
             Duration.ofSeconds(r.integer("API_TOKENS_REFRESH_SECONDS", 300, 1, 86_400)));
+    boolean virtualThreads = r.bool("HTTP_VIRTUAL_THREADS", true);
     r.failIfProblems();
     return new ServerConfig(
         port,
@@ -221,7 +226,8 @@ public record ServerConfig(
         logFormat,
         shutdown,
         tensorFlow,
-        auth);
+        auth,
+        virtualThreads);
   }
 
   private static final java.util.regex.Pattern S3_URI =

@@ -83,6 +83,8 @@ public final class HttpApi {
     return Javalin.create(
         c -> {
           c.startup.showJavalinBanner = false;
+          // Javalin keeps platform threads where the JVM has no virtual threads (Java 17-20)
+          c.concurrency.useVirtualThreads = config.virtualThreads();
           c.jetty.port = config.port();
           c.http.maxRequestSize = config.limits().maxBodyBytes();
           c.http.asyncTimeout = 60_000;
