@@ -200,12 +200,11 @@ if $profile; then
       -DoutputDirectory="$out/tools" ||
       die "--profile: could not fetch tools.profiler:async-profiler:$profiler_version (network?)"
     "$python" - "$out/tools/async-profiler-$profiler_version-$profiler_platform.jar" "$profiler" <<'PY'
-import sys, zipfile
+import os, sys, zipfile
 jar, dest = sys.argv[1], sys.argv[2]
 with zipfile.ZipFile(jar) as z:
     name = next(n for n in z.namelist() if n.endswith("/libasyncProfiler.so"))
     data = z.read(name)
-import os
 os.makedirs(os.path.dirname(dest), exist_ok=True)
 with open(dest, "wb") as f:
     f.write(data)

@@ -221,6 +221,14 @@ public record BatchConfig(
         server);
   }
 
+  /**
+   * Whether files of {@code format} are read as multi-line CSV records: then whole, never split
+   * into byte ranges (a range cannot tell whether it starts inside a quote).
+   */
+  public boolean csvRecords(InputFormat format) {
+    return format == InputFormat.CSV && csvMultiline;
+  }
+
   /** The output folder (required by every subcommand that gets here). */
   public S3Location out() {
     return output.orElseThrow();

@@ -153,7 +153,8 @@ final class LineReader {
     return -1;
   }
 
-  private static int count(byte b, byte[] a, int from, int to) {
+  /** How many times {@code b} occurs in {@code a[from, to)}. */
+  static int count(byte b, byte[] a, int from, int to) {
     int n = 0;
     for (int i = from; i < to; i++) {
       if (a[i] == b) {

@@ -84,7 +84,7 @@ final class PartScorer {
             config.server().limits().maxTextChars(),
             config.csvMultiline());
     int maxLine = maxLineBytes();
-    boolean csvRecords = format == InputFormat.CSV && config.csvMultiline();
+    boolean csvRecords = config.csvRecords(format);
     if (csvRecords && range.start() > 0) {
       throw new IOException(
           item.inputUri()

@@ -71,7 +71,7 @@ final class Planner {
                               + name
                               + ": name it .jsonl, .csv or .txt, or set BATCH_INPUT_FORMAT"));
       long n =
-          format == InputFormat.CSV && config.csvMultiline()
+          config.csvRecords(format)
               ? 1 // a range could start inside a quoted line break
               : Math.max(1, (size + config.splitBytes() - 1) / config.splitBytes());
       for (long i = 0; i < n; i++) {

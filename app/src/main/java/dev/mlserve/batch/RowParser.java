@@ -32,17 +32,6 @@ final class RowParser {
   private static final ObjectReader CSV_LINE =
       new CsvMapper().readerFor(String[].class).with(CsvParser.Feature.WRAP_AS_ARRAY);
 
-  /** An odd number of double quotes: a quoted field runs past the record's end. */
-  private static boolean unclosedQuote(byte[] bytes, int length) {
-    int quotes = 0;
-    for (int i = 0; i < length; i++) {
-      if (bytes[i] == '"') {
-        quotes++;
-      }
-    }
-    return (quotes & 1) == 1;
-  }
-
   /** One CSV record (a line, or lines joined in multi-line mode) as its values. */
   private static String[] csvValues(String line) throws IOException {
     try (MappingIterator<String[]> it = CSV_LINE.readValues(line)) {
@@ -240,7 +229,8 @@ final class RowParser {
 
   private Parsed csv(LineReader.Line line) {
     long offset = line.offset();
-    if (unclosedQuote(line.bytes(), line.length())) {
+    // an odd number of double quotes: a quoted field runs past the record's end
+    if ((LineReader.count((byte) '"', line.bytes(), 0, line.length()) & 1) == 1) {
       return fail(
           offset,
           null,
