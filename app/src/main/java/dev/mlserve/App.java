@@ -16,7 +16,7 @@ import dev.mlserve.store.S3Clients;
 import dev.mlserve.store.S3Location;
 import dev.mlserve.store.S3ModelSource;
 import io.javalin.Javalin;
-import io.javalin.util.ConcurrencyUtil;
+import io.javalin.util.LoomUtil;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -126,7 +126,11 @@ public final class App implements AutoCloseable {
     log.info(
         "listening on port {} (requests on {} threads); loading models from {}",
         http.port(),
-        config.virtualThreads() && ConcurrencyUtil.isLoomAvailable() ? "virtual" : "platform",
+        // the pool Jetty runs requests on, as Javalin built it (virtual only where the JVM has
+        // them)
+        LoomUtil.INSTANCE.isLoomThreadPool(http.jettyServer().threadPool())
+            ? "virtual"
+            : "platform",
         config.modelBasePath());
     boolean loaded = refresh();
     if (config.modelPollSeconds() > 0) {
