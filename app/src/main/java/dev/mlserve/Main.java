@@ -54,7 +54,9 @@ public final class Main {
         System.exit(2);
         return;
       }
-      System.exit(command.apply(Arrays.copyOfRange(args, 1, args.length)));
+      int code = command.apply(Arrays.copyOfRange(args, 1, args.length));
+      stopLogging();
+      System.exit(code);
       return;
     }
     serve();
@@ -79,11 +81,7 @@ public final class Main {
             new Thread(
                 () -> {
                   app.close();
-                  // the asynchronous appender drops what it holds when the JVM halts: flush it
-                  if (org.slf4j.LoggerFactory.getILoggerFactory()
-                      instanceof ch.qos.logback.classic.LoggerContext logging) {
-                    logging.stop();
-                  }
+                  stopLogging();
                 },
                 "graceful-shutdown"));
     boolean loaded = app.start();
@@ -93,6 +91,17 @@ public final class Main {
               "no model could be loaded from {} and MODEL_POLL_SECONDS is 0; exiting",
               config.modelBasePath());
       System.exit(1);
+    }
+  }
+
+  /**
+   * Writes out what the asynchronous log appender still holds: it hands lines to standard output in
+   * batches, and what it holds when the JVM halts is lost.
+   */
+  private static void stopLogging() {
+    if (org.slf4j.LoggerFactory.getILoggerFactory()
+        instanceof ch.qos.logback.classic.LoggerContext logging) {
+      logging.stop();
     }
   }
 }

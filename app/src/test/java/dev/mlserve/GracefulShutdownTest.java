@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * SIGTERM to a real server process under load: it stops accepting, finishes what it accepted, and
- * exits. Every request that reached it gets its 200; only new connections are refused.
+ * exits. Every request that reached it gets its 200 and its request log line; only new connections
+ * are refused.
  */
 class GracefulShutdownTest {
   @TempDir Path tmp;
@@ -137,5 +138,12 @@ class GracefulShutdownTest {
     assertThat(failures).as("accepted requests that failed; log:\n" + output).isEmpty();
     assertThat(refused.get()).as("every client ended on a refused connection").isEqualTo(12);
     assertThat(output).contains("shutting down: draining").contains("stopped after");
+    // The request log is asynchronous; what it held at exit was written out, not dropped.
+    long logged =
+        output
+            .lines()
+            .filter(l -> l.contains("\"event\":\"predict\"") && l.contains("\"status\":200"))
+            .count();
+    assertThat(logged).as("request log lines for the 200s answered").isEqualTo(ok.get());
   }
 }
