@@ -14,6 +14,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +25,12 @@ import org.slf4j.LoggerFactory;
  * them into TensorFlow calls. Rows are stacked along dimension 0 and the outputs split back by the
  * same offsets. When a merged call fails, each request is retried alone, so one bad request never
  * fails its batch-mates.
+ *
+ * <p>A worker that holds the first request of a batch while another batch is running waits for that
+ * batch to finish (or for a full batch to queue up, or for the policy's maximum wait) and then
+ * takes everything queued at once. It is not woken by each request that arrives meanwhile: waking a
+ * thread costs more CPU than a one-text prediction's TensorFlow share, so the wake-ups are kept to
+ * about two per batch instead of one per request.
  */
 final class BatchQueue {
   private static final Logger log = LoggerFactory.getLogger(BatchQueue.class);
@@ -40,6 +48,9 @@ final class BatchQueue {
   private final LinkedBlockingQueue<Task> queue = new LinkedBlockingQueue<>();
   private final AtomicInteger queuedRows = new AtomicInteger();
   private final AtomicInteger running = new AtomicInteger();
+  // signalled when a batch finishes or a full batch is queued; guards nothing else
+  private final ReentrantLock gate = new ReentrantLock();
+  private final Condition progress = gate.newCondition();
   private final List<Thread> workers = new ArrayList<>();
   private volatile boolean closed;
 
@@ -82,6 +93,7 @@ final class BatchQueue {
         return model.run(signature, inputs);
       } finally {
         running.decrementAndGet();
+        signalProgress();
       }
     }
     CompletableFuture<Map<String, Values>> f = submit(inputs, rows);
@@ -113,6 +125,10 @@ final class BatchQueue {
     }
     CompletableFuture<Map<String, Values>> f = new CompletableFuture<>();
     queue.add(new Task(inputs, rows, System.nanoTime(), f));
+    int max = policy.get().maxBatchSize();
+    if (after >= max && after - rows < max) { // a waiting worker can now fill its batch
+      signalProgress();
+    }
     return f;
   }
 
@@ -144,10 +160,8 @@ final class BatchQueue {
             if (remaining <= 0 || running.get() == 0) {
               break;
             }
-            next = queue.poll(remaining, TimeUnit.NANOSECONDS);
-            if (next == null) {
-              break;
-            }
+            awaitProgress(remaining, p.maxBatchSize());
+            continue;
           }
           queuedRows.addAndGet(-next.rows);
           if (rows + next.rows > p.maxBatchSize()) {
@@ -163,6 +177,7 @@ final class BatchQueue {
           execute(batch, rows);
         } finally {
           running.decrementAndGet();
+          signalProgress();
         }
       } catch (InterruptedException e) {
         if (closed && queue.isEmpty() && carry == null) {
@@ -171,6 +186,31 @@ final class BatchQueue {
       } catch (RuntimeException | Error e) {
         log.error("batch worker for {} failed", model, e);
       }
+    }
+  }
+
+  /**
+   * Waits up to {@code nanos} while a batch is running and fewer than {@code maxRows} rows are
+   * queued. The check and the wait are under the lock that {@link #signalProgress} takes, so a
+   * batch that finishes in between is never missed.
+   */
+  private void awaitProgress(long nanos, int maxRows) throws InterruptedException {
+    gate.lock();
+    try {
+      if (running.get() > 0 && queuedRows.get() < maxRows) {
+        progress.awaitNanos(nanos);
+      }
+    } finally {
+      gate.unlock();
+    }
+  }
+
+  private void signalProgress() {
+    gate.lock();
+    try {
+      progress.signalAll();
+    } finally {
+      gate.unlock();
     }
   }
 

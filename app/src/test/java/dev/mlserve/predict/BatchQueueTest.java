@@ -14,11 +14,18 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The batch queue itself, on the real test model: order and answers under a backlog. */
+/**
+ * The batch queue itself, on the real test model: order and answers under a backlog, and a worker
+ * that waits for batch-mates is woken when the running batch ends.
+ */
 class BatchQueueTest {
   private static ModelVersion calc;
 
@@ -74,5 +81,32 @@ class BatchQueueTest {
   void mergedBatchesKeepArrivalOrderAndGiveEachItsOwnRows() throws Exception {
     List<Integer> order = runBacklog(8);
     assertThat(order).isSorted().hasSize(200);
+  }
+
+  @Test
+  void aWaitingBatchGoesWhenTheRunningOneEndsNotAtItsMaxWait() throws Exception {
+    // A 60 s maximum wait: a worker that held a request while another batch ran and slept until
+    // its deadline instead of being woken would hold 400 requests from 8 callers for minutes.
+    BatchQueue q =
+        new BatchQueue(
+            calc,
+            calc.signature(""),
+            () -> new BatchPolicy(true, 8, 60_000_000, 10_000),
+            2,
+            new ServingMetrics().batches("calc", 1));
+    ExecutorService callers = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Double>> answers = new ArrayList<>();
+      for (int i = 0; i < 400; i++) {
+        float x = i;
+        answers.add(callers.submit(() -> q.run(row(x), 1).get("total").number(0)));
+      }
+      for (int i = 0; i < answers.size(); i++) {
+        assertThat(answers.get(i).get(30, TimeUnit.SECONDS)).isEqualTo(i);
+      }
+    } finally {
+      callers.shutdownNow();
+      q.close();
+    }
   }
 }
