@@ -178,12 +178,11 @@ public record BatchConfig(
     boolean multiline = false;
     Optional<String> ml = value(env, "BATCH_CSV_MULTILINE");
     if (ml.isPresent()) {
-      switch (ml.get().toLowerCase(Locale.ROOT)) {
-        case "true" -> multiline = true;
-        case "false" -> multiline = false;
-        default ->
-            problems.add("BATCH_CSV_MULTILINE must be true or false, got '" + ml.get() + "'");
+      Optional<Boolean> b = ServerConfig.flag(ml.get());
+      if (b.isEmpty()) {
+        problems.add("BATCH_CSV_MULTILINE must be true or false, got '" + ml.get() + "'");
       }
+      multiline = b.orElse(false);
     }
     int listed = (int) number(env, "BATCH_MAX_LISTED_FAILURES", 100, 0, 10_000, problems);
     Optional<String> topic = value(env, "BATCH_SNS_TOPIC_ARN");

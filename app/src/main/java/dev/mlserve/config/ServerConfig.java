@@ -25,9 +25,10 @@ import java.util.Optional;
  * @param shutdownTimeout how long in-flight requests may take to finish after SIGTERM
  * @param tensorFlow TensorFlow session thread pools
  * @param auth bearer-token authentication of the prediction and metadata endpoints
- * @param virtualThreads HTTP requests run on virtual threads where the JVM has them (Java 21+; the
- *     image's JVM does): a request waiting for its batch parks without a system call, which took a
- *     sixth off the CPU per batched request (docs/BENCHMARKS.md); Java 17 keeps platform threads
+ * @param virtualThreads HTTP requests run on virtual threads where the JVM has them (Java 21+). Off
+ *     by default: TensorFlow Java's tensor allocation takes JavaCPP's global lock, and virtual
+ *     threads that block on it while pinned to their carriers deadlocked the service under load on
+ *     the image's JVM (docs/BENCHMARKS.md)
  */
 public record ServerConfig(
     int port,
@@ -211,7 +212,7 @@ public record ServerConfig(
                 .orElse(List.of()),
             r.optional("API_TOKENS_SECRET_ID"),
             Duration.ofSeconds(r.integer("API_TOKENS_REFRESH_SECONDS", 300, 1, 86_400)));
-    boolean virtualThreads = r.bool("HTTP_VIRTUAL_THREADS", true);
+    boolean virtualThreads = r.bool("HTTP_VIRTUAL_THREADS", false);
     r.failIfProblems();
     return new ServerConfig(
         port,
@@ -241,6 +242,18 @@ public record ServerConfig(
   /** True when the models come from S3 rather than a folder. */
   public boolean modelsFromS3() {
     return modelBasePath.startsWith("s3://");
+  }
+
+  /**
+   * A switch's value as every setting reads it: true/1/yes/on or false/0/no/off, any case; empty
+   * for anything else.
+   */
+  public static Optional<Boolean> flag(String text) {
+    return switch (text.toLowerCase(Locale.ROOT)) {
+      case "true", "1", "yes", "on" -> Optional.of(true);
+      case "false", "0", "no", "off" -> Optional.of(false);
+      default -> Optional.empty();
+    };
   }
 
   /** Reads typed values and remembers every problem, so one start shows them all. */
@@ -302,15 +315,11 @@ public record ServerConfig(
       if (v.isEmpty()) {
         return fallback;
       }
-      switch (v.get().toLowerCase(Locale.ROOT)) {
-        case "true", "1", "yes", "on":
-          return true;
-        case "false", "0", "no", "off":
-          return false;
-        default:
-          problem(name + " must be true or false, got '" + v.get() + "'");
-          return fallback;
+      Optional<Boolean> b = flag(v.get());
+      if (b.isEmpty()) {
+        problem(name + " must be true or false, got '" + v.get() + "'");
       }
+      return b.orElse(fallback);
     }
 
     <T> T parsed(String name, String fallback, java.util.function.Function<String, T> parser) {

@@ -426,7 +426,7 @@ class BatchJobTest {
     env.put("BATCH_MODEL_VERSION", "latest");
     env.put("BATCH_SNS_TOPIC_ARN", "my-topic");
     env.put("LOW_CONFIDENCE_BAND", "0.7,0.1");
-    env.put("BATCH_CSV_MULTILINE", "yes");
+    env.put("BATCH_CSV_MULTILINE", "sometimes"); // yes/no/1/0/on/off are accepted, as elsewhere
     assertThat(s3.run(env, "run")).isEqualTo(2);
     assertThat(s3.err)
         .contains("BATCH_INPUT_URI is required")
@@ -434,7 +434,7 @@ class BatchJobTest {
         .contains("BATCH_BYTE_RANGE")
         .contains("BATCH_MODEL_VERSION")
         .contains("BATCH_SNS_TOPIC_ARN")
-        .contains("BATCH_CSV_MULTILINE must be true or false, got 'yes'")
+        .contains("BATCH_CSV_MULTILINE must be true or false, got 'sometimes'")
         .contains("LOW_CONFIDENCE_BAND");
     assertThat(s3.run(Map.of(), "merge", "--output", "s3://batch-data/batch/output/nothing/"))
         .isEqualTo(1); // no plan: the job fails, nothing written

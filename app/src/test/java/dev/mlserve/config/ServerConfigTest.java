@@ -21,7 +21,34 @@ class ServerConfigTest {
     assertThat(c.lowConfidenceBand()).contains(new Band(0.4, 0.6));
     assertThat(c.logFormat()).isEqualTo("text");
     assertThat(c.modelsFromS3()).isFalse();
-    assertThat(c.virtualThreads()).isTrue();
+    assertThat(c.virtualThreads()).isFalse();
+  }
+
+  @Test
+  void switchesAcceptTheSameSpellingsInEverySetting() {
+    for (String on : new String[] {"true", "TRUE", "1", "yes", "On"}) {
+      assertThat(ServerConfig.flag(on)).as(on).contains(true);
+      assertThat(
+              dev.mlserve.batch.BatchConfig.fromEnvironment(
+                      Map.of(
+                          "BATCH_INPUT_URI",
+                          "s3://batch-data/batch/input/j/",
+                          "BATCH_CSV_MULTILINE",
+                          on),
+                      java.util.Set.of())
+                  .csvMultiline())
+          .as("BATCH_CSV_MULTILINE=" + on)
+          .isTrue();
+    }
+    for (String off : new String[] {"false", "0", "no", "OFF"}) {
+      assertThat(ServerConfig.flag(off)).as(off).contains(false);
+    }
+    for (String neither : new String[] {"", "y", "enabled", "2"}) {
+      assertThat(ServerConfig.flag(neither)).as(neither).isEmpty();
+    }
+    assertThatThrownBy(() -> ServerConfig.fromEnvironment(Map.of("BATCH_ENABLED", "enabled")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("BATCH_ENABLED must be true or false, got 'enabled'");
   }
 
   @Test
@@ -41,7 +68,7 @@ class ServerConfigTest {
                 Map.entry("LOW_CONFIDENCE_BAND", "0.3,0.7"),
                 Map.entry("LOG_FORMAT", "JSON"),
                 Map.entry("SHUTDOWN_TIMEOUT_SECONDS", "7"),
-                Map.entry("HTTP_VIRTUAL_THREADS", "false")));
+                Map.entry("HTTP_VIRTUAL_THREADS", "true")));
     assertThat(c.port()).isEqualTo(9000);
     assertThat(c.modelsFromS3()).isTrue();
     assertThat(c.modelPollSeconds()).isEqualTo(30);
@@ -54,7 +81,7 @@ class ServerConfigTest {
     assertThat(c.lowConfidenceBand()).contains(new Band(0.3, 0.7));
     assertThat(c.logFormat()).isEqualTo("json");
     assertThat(c.shutdownTimeout().toSeconds()).isEqualTo(7);
-    assertThat(c.virtualThreads()).isFalse();
+    assertThat(c.virtualThreads()).isTrue();
   }
 
   @Test
