@@ -111,7 +111,8 @@ final class BatchQueue {
 
   /** Queues a request for the workers. */
   CompletableFuture<Map<String, Values>> submit(Map<String, Values> inputs, int rows) {
-    int limit = policy.get().maxQueueRows();
+    BatchPolicy p = policy.get();
+    int limit = p.maxQueueRows();
     int after = queuedRows.addAndGet(rows);
     if (after > limit && after != rows) {
       queuedRows.addAndGet(-rows);
@@ -125,7 +126,7 @@ final class BatchQueue {
     }
     CompletableFuture<Map<String, Values>> f = new CompletableFuture<>();
     queue.add(new Task(inputs, rows, System.nanoTime(), f));
-    int max = policy.get().maxBatchSize();
+    int max = p.maxBatchSize();
     if (after >= max && after - rows < max) { // a waiting worker can now fill its batch
       signalProgress();
     }
@@ -156,11 +157,9 @@ final class BatchQueue {
           Task next = queue.poll();
           if (next == null) {
             long remaining = deadline - System.nanoTime();
-            // Waiting only pays when another batch is running: a lone request goes at once.
-            if (remaining <= 0 || running.get() == 0) {
+            if (remaining <= 0 || !awaitProgress(remaining, p.maxBatchSize())) {
               break;
             }
-            awaitProgress(remaining, p.maxBatchSize());
             continue;
           }
           queuedRows.addAndGet(-next.rows);
@@ -190,16 +189,22 @@ final class BatchQueue {
   }
 
   /**
-   * Waits up to {@code nanos} while a batch is running and fewer than {@code maxRows} rows are
-   * queued. The check and the wait are under the lock that {@link #signalProgress} takes, so a
-   * batch that finishes in between is never missed.
+   * Waits up to {@code nanos} for batch-mates, if waiting pays: only while another batch is running
+   * (a lone request goes at once) and fewer than {@code maxRows} rows wait (counting a request
+   * another worker carries over, which this worker cannot take). The check and the wait are under
+   * the lock that {@link #signalProgress} takes, so a batch that finishes in between is never
+   * missed.
+   *
+   * @return whether it waited; if not, the batch should go with what it has
    */
-  private void awaitProgress(long nanos, int maxRows) throws InterruptedException {
+  private boolean awaitProgress(long nanos, int maxRows) throws InterruptedException {
     gate.lock();
     try {
-      if (running.get() > 0 && queuedRows.get() < maxRows) {
-        progress.awaitNanos(nanos);
+      if (running.get() == 0 || queuedRows.get() >= maxRows) {
+        return false;
       }
+      progress.awaitNanos(nanos);
+      return true;
     } finally {
       gate.unlock();
     }
