@@ -221,6 +221,44 @@ class BatchLargeFileTest {
     // resident memory passes about 4 x the maximum heap, TensorFlow's own memory included: under
     // -Xmx32m that is ~120 MB, less than loading the model takes ("Physical memory usage is too
     // high"). Main lifts that guess; the container's memory limit is the real bound.
+    String output = runSmallJob("small", "-Xmx32m");
+    assertThat(output).doesNotContain("Physical memory usage is too high");
+    assertThat(s3.manifest("small").at("/counts/rows").asLong()).isEqualTo(1000);
+  }
+
+  @Test
+  @Order(4)
+  void aJobsLastLogLineIsWrittenBeforeItsJvmExits() throws Exception {
+    // The job's summary is its last log line, logged just before System.exit. The asynchronous
+    // appender's writer drains its ring every 10 ms; here every 5 s, so that what the ring holds
+    // at exit is written only because Main stops the logger first. (JSON logs, as in the image:
+    // they select logback-json.xml over the test classpath's logback-test.xml.)
+    String output = runSmallJob("last-line", "-Xmx256m -Dlog.drain.nanos=5000000000");
+    JsonNode m = s3.manifest("last-line");
+    assertThat(output)
+        .contains(
+            "\"message\":\"job last-line "
+                + m.get("outcome").asText()
+                + ": 1000 rows (1000 scored, 0 failed");
+  }
+
+  /**
+   * Runs job {@code job} on the first 1,000 review rows in its own JVM to its end; returns its
+   * output (also in target/batch-JOB.log), asserting it exited 0.
+   */
+  private static String runSmallJob(String job, String jvmOptions) throws Exception {
+    putSmallJob(job);
+    Path log = tmp.resolve(job + ".log");
+    Process process = start(job, jvmOptions, Map.of(), log);
+    assertThat(process.waitFor(5, TimeUnit.MINUTES)).isTrue();
+    String output = Files.readString(log);
+    Files.copy(
+        log, Path.of("target", "batch-" + job + ".log"), StandardCopyOption.REPLACE_EXISTING);
+    assertThat(process.exitValue()).as(output).isZero();
+    return output;
+  }
+
+  private static void putSmallJob(String job) throws Exception {
     StringBuilder small = new StringBuilder();
     for (int i = 0; i < 1000; i++) {
       ObjectNode row = TestSupport.JSON.createObjectNode();
@@ -228,14 +266,8 @@ class BatchLargeFileTest {
       row.put("text", texts.get(i));
       small.append(TestSupport.JSON.writeValueAsString(row)).append('\n');
     }
-    s3.put("batch/input/small/reviews.jsonl", small.toString().getBytes(StandardCharsets.UTF_8));
-    Path log = tmp.resolve("small-heap.log");
-    Process job = start("small", "-Xmx32m", Map.of(), log);
-    assertThat(job.waitFor(5, TimeUnit.MINUTES)).isTrue();
-    String output = Files.readString(log);
-    assertThat(output).doesNotContain("Physical memory usage is too high");
-    assertThat(job.exitValue()).as(output).isZero();
-    assertThat(s3.manifest("small").at("/counts/rows").asLong()).isEqualTo(1000);
+    s3.put(
+        "batch/input/" + job + "/reviews.jsonl", small.toString().getBytes(StandardCharsets.UTF_8));
   }
 
   /**
