@@ -2,10 +2,7 @@ package dev.mlserve.batch;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlserve.store.S3Location;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -139,16 +136,38 @@ final class Merger {
       String key,
       Path workDir)
       throws IOException {
-    Path tmp = BatchStore.tempFile(workDir, ".merge");
+    List<Map.Entry<String, Long>> sources = new ArrayList<>();
+    for (PlanItem item : items) {
+      String source = out.key(PartScorer.partFolder(item.part()) + partFile);
+      sources.add(
+          Map.entry(
+              source,
+              store
+                  .size(out.bucket(), source)
+                  .orElseThrow(
+                      () ->
+                          new IOException("s3://" + out.bucket() + "/" + source + " is missing"))));
+    }
+    // Inside S3 when the parts allow it (each results file but the last >= 5 MiB): the merge task
+    // then neither downloads the job's output nor needs local storage for it.
+    if (store.concatenateInPlace(out.bucket(), sources, out.key(key), "application/x-ndjson")) {
+      return;
+    }
+    BatchStore.Upload merged =
+        store.upload(
+            out.bucket(),
+            out.key(key),
+            BatchStore.tempFile(workDir, ".merge"),
+            "application/x-ndjson");
     try {
-      try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
-        for (PlanItem item : items) {
-          store.appendTo(out.bucket(), out.key(PartScorer.partFolder(item.part()) + partFile), o);
+      try (merged) {
+        for (Map.Entry<String, Long> source : sources) {
+          store.appendTo(out.bucket(), source.getKey(), merged);
         }
       }
-      store.put(out.bucket(), out.key(key), tmp, "application/x-ndjson");
+      merged.complete();
     } finally {
-      Files.deleteIfExists(tmp);
+      merged.discard();
     }
   }
 }

@@ -5,12 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlserve.config.Band;
 import dev.mlserve.errors.ServingException;
 import dev.mlserve.store.S3Location;
-import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -102,9 +100,10 @@ final class PartScorer {
     }
     Counts counts = new Counts(config.maxListedFailures());
     Stages stages = new Stages();
-    Path results = BatchStore.tempFile(workDir, ".out");
-    Path low = BatchStore.tempFile(workDir, ".jsonl");
-    Path errors = BatchStore.tempFile(workDir, ".jsonl");
+    // Uploaded while they are written; visible only once complete, after the scoring.
+    BatchStore.Upload results = output(out.key(folder + RESULTS), ".out");
+    BatchStore.Upload low = output(out.key(folder + LOW_CONFIDENCE), ".jsonl");
+    BatchStore.Upload errors = output(out.key(folder + ERRORS), ".jsonl");
     try (Progress progress =
         new Progress(item.part(), range.length(), config.progressInterval().toMillis())) {
       if (range.length() > 0) {
@@ -123,10 +122,10 @@ final class PartScorer {
             low,
             errors);
       }
-      double seconds = progress.seconds();
-      store.put(out.bucket(), out.key(folder + RESULTS), results, "application/x-ndjson");
-      store.put(out.bucket(), out.key(folder + LOW_CONFIDENCE), low, "application/x-ndjson");
-      store.put(out.bucket(), out.key(folder + ERRORS), errors, "application/x-ndjson");
+      results.complete();
+      low.complete();
+      errors.complete();
+      double seconds = progress.seconds(); // scored and uploaded
       PartSummary summary =
           new PartSummary(
               item.part(),
@@ -172,10 +171,15 @@ final class PartScorer {
           summary.stageSeconds());
       return summary;
     } finally {
-      Files.deleteIfExists(results);
-      Files.deleteIfExists(low);
-      Files.deleteIfExists(errors);
+      results.discard();
+      low.discard();
+      errors.discard();
     }
+  }
+
+  private BatchStore.Upload output(String key, String suffix) throws IOException {
+    return store.upload(
+        config.out().bucket(), key, BatchStore.tempFile(workDir, suffix), "application/x-ndjson");
   }
 
   private int maxLineBytes() {
@@ -218,9 +222,9 @@ final class PartScorer {
       int maxLine,
       Progress progress,
       Counts counts,
-      Path results,
-      Path low,
-      Path errors)
+      OutputStream results,
+      OutputStream low,
+      OutputStream errors)
       throws IOException {
     BlockingQueue<Chunk> parsed = new ArrayBlockingQueue<>(QUEUE_CHUNKS);
     BlockingQueue<Scored> scored = new ArrayBlockingQueue<>(QUEUE_CHUNKS);
@@ -403,14 +407,19 @@ final class PartScorer {
   }
 
   private void write(
-      BlockingQueue<Scored> in, Counts counts, Path results, Path low, Path errors, Progress p)
+      BlockingQueue<Scored> in,
+      Counts counts,
+      OutputStream results,
+      OutputStream low,
+      OutputStream errors,
+      Progress p)
       throws IOException, InterruptedException {
     Band band = model.choice().band();
     List<String> labels = config.labels();
     ByteArrayOutputStream row = new ByteArrayOutputStream(4096);
-    try (OutputStream res = new BufferedOutputStream(Files.newOutputStream(results), 1 << 16);
-        OutputStream lowOut = new BufferedOutputStream(Files.newOutputStream(low), 1 << 16);
-        OutputStream errOut = new BufferedOutputStream(Files.newOutputStream(errors), 1 << 16);
+    try (OutputStream res = results;
+        OutputStream lowOut = low;
+        OutputStream errOut = errors;
         JsonGenerator g = JSON.getFactory().createGenerator(row)) {
       g.setRootValueSeparator(null); // one object per line, no space between them
       // Scoring threads finish chunks out of order; results are written in input order.

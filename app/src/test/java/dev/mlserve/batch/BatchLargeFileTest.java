@@ -161,8 +161,9 @@ class BatchLargeFileTest {
         stages.get("waiting_for_input").asDouble() + stages.get("waiting_for_output").asDouble();
     String line =
         String.format(
-            "batch job: %d rows (%.0f MB) in %.1f s = %.0f rows/s with %s (scoring threads: %.1f s"
-                + " in the model, %.1f s waiting for input or output); in-process"
+            "batch job: %d rows (%.0f MB) scored and uploaded in %.1f s = %.0f rows/s with %s"
+                + " (scoring threads: %.1f s in the model, %.1f s waiting for input or output;"
+                + " whole job %.1f s = %.0f rows/s, merge %.1f s); in-process"
                 + " ModelVersion.run, batch 512, same texts, same run: %.0f rows/s from 1 thread,"
                 + " %.0f rows/s from %d; ratio to the larger %.2f; S3Proxy (the test JVM) used"
                 + " %.2f cores during the job; load average %s",
@@ -173,6 +174,9 @@ class BatchLargeFileTest {
             HEAP,
             model,
             waiting,
+            m.at("/timings/wall_seconds").asDouble(),
+            m.at("/timings/rows_per_second").asDouble(),
+            m.at("/timings/merge_seconds").asDouble(),
             oneThread,
             perCore,
             Runtime.getRuntime().availableProcessors(),
