@@ -48,6 +48,12 @@ final class BatchFixture implements AutoCloseable {
     return new BatchFixture(tmp, S3ProxyFixture.start(Files.createDirectories(tmp.resolve("s3"))));
   }
 
+  /** The same, served over HTTPS only, as S3 is: the SDK then uploads as it does in AWS. */
+  static BatchFixture onDiskHttps(Path tmp) throws IOException {
+    return new BatchFixture(
+        tmp, S3ProxyFixture.startHttps(Files.createDirectories(tmp.resolve("s3"))));
+  }
+
   private BatchFixture(Path tmp, S3ProxyFixture s3) {
     this.s3 = s3;
     this.client = s3.client();

@@ -52,7 +52,12 @@ class BatchLargeFileTest {
 
   @BeforeAll
   static void upload() throws Exception {
-    s3 = BatchFixture.onDisk(tmp); // -Dbatch.rows=1000000 is more than the in-memory store holds
+    // On disk: -Dbatch.rows=1000000 is more than the in-memory store holds. Over HTTPS, as S3 is
+    // (-Dbatch.s3=http for plain HTTP, where the SDK also signs every uploaded chunk).
+    s3 =
+        "http".equals(System.getProperty("batch.s3"))
+            ? BatchFixture.onDisk(tmp)
+            : BatchFixture.onDiskHttps(tmp);
     JsonNode cases = BatchFixture.golden().get("cases");
     List<String> base = new ArrayList<>();
     for (JsonNode c : cases) {
@@ -99,6 +104,9 @@ class BatchLargeFileTest {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("--enable-native-access=ALL-UNNAMED");
     command.addAll(List.of(jvmOptions.trim().split("\\s+")));
+    if (s3.s3.tls() != null) {
+      command.addAll(s3.s3.tls().trustOptions());
+    }
     command.addAll(
         List.of("-cp", System.getProperty("java.class.path"), "dev.mlserve.Main", "batch", "run"));
     ProcessBuilder pb = new ProcessBuilder(command);
@@ -165,8 +173,8 @@ class BatchLargeFileTest {
                 + " (scoring threads: %.1f s in the model, %.1f s waiting for input or output;"
                 + " whole job %.1f s = %.0f rows/s, merge %.1f s); in-process"
                 + " ModelVersion.run, batch 512, same texts, same run: %.0f rows/s from 1 thread,"
-                + " %.0f rows/s from %d; ratio to the larger %.2f; S3Proxy (the test JVM) used"
-                + " %.2f cores during the job; load average %s",
+                + " %.0f rows/s from %d; ratio to the larger %.2f; S3Proxy (the test JVM, over %s)"
+                + " used %.2f cores during the job; load average %s",
             ROWS,
             inputBytes / 1e6,
             m.at("/timings/scoring_seconds").asDouble(),
@@ -181,6 +189,7 @@ class BatchLargeFileTest {
             perCore,
             Runtime.getRuntime().availableProcessors(),
             jobRate / limit,
+            s3.s3.endpoint().getScheme(),
             emulatorCores,
             Files.readString(Path.of("/proc/loadavg")).trim());
     System.out.println(line);

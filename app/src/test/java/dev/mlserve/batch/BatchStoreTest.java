@@ -111,6 +111,44 @@ class BatchStoreTest {
   }
 
   @Test
+  void overHttpsAnUploadIsUnsignedWithACrc32TrailerAsInAws(@TempDir Path dir) throws Exception {
+    // S3 is HTTPS: there the SDK does not hash the payload into the signature but sends it
+    // aws-chunked with a CRC32 trailer that S3 checks. That is the path a task takes in AWS.
+    List<String> payloads = new CopyOnWriteArrayList<>();
+    ExecutionInterceptor sent =
+        new ExecutionInterceptor() {
+          @Override
+          public void beforeTransmission(Context.BeforeTransmission c, ExecutionAttributes a) {
+            if (c.request() instanceof UploadPartRequest) {
+              payloads.add(
+                  c.httpRequest().firstMatchingHeader("x-amz-content-sha256").orElse("")
+                      + " "
+                      + c.httpRequest().firstMatchingHeader("x-amz-trailer").orElse(""));
+            }
+          }
+        };
+    try (S3ProxyFixture https = S3ProxyFixture.startHttps(dir.resolve("s3"))) {
+      https.createBucket(BUCKET);
+      byte[] content = bytes((int) (2 * PART + 99));
+      BatchStore.Upload upload =
+          new BatchStore(https.client(sent), PART)
+              .upload(BUCKET, "tls/big.out", dir.resolve("big.out"), "application/x-ndjson");
+      try {
+        writeAll(upload, content);
+        upload.close();
+        upload.complete();
+      } finally {
+        upload.discard();
+      }
+      assertThat(https.endpoint().getScheme()).isEqualTo("https");
+      assertThat(https.get(BUCKET, "tls/big.out")).isEqualTo(content);
+      assertThat(payloads)
+          .hasSize(2)
+          .allMatch(p -> p.equals("STREAMING-UNSIGNED-PAYLOAD-TRAILER x-amz-checksum-crc32"));
+    }
+  }
+
+  @Test
   void anOutputAtTheThresholdIsOnePut() throws Exception {
     Parts parts = new Parts();
     byte[] content = bytes((int) PART);

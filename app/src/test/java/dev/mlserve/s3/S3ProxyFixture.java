@@ -5,10 +5,13 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.stream.Stream;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
 import org.gaul.s3proxy.BlobStores;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
@@ -33,10 +36,89 @@ public final class S3ProxyFixture implements AutoCloseable {
   private final S3Proxy proxy;
   private final List<S3Client> clients = new ArrayList<>();
   private final URI endpoint;
+  private final Tls tls;
 
-  private S3ProxyFixture(S3Proxy proxy) {
+  private S3ProxyFixture(S3Proxy proxy, Tls tls) {
     this.proxy = proxy;
-    this.endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
+    this.tls = tls;
+    this.endpoint =
+        tls == null
+            ? URI.create("http://127.0.0.1:" + proxy.getPort())
+            : URI.create("https://127.0.0.1:" + proxy.getSecurePort());
+  }
+
+  /**
+   * A self-signed certificate for 127.0.0.1 in a PKCS12 key store, made by the JDK's keytool: the
+   * server's key, and the trust store a client of the HTTPS endpoint needs.
+   */
+  public record Tls(Path keyStore, String password) {
+    static Tls create(Path dir) {
+      Path store = dir.resolve("s3proxy-tls.p12");
+      String password = "s3proxy-test";
+      try {
+        Files.createDirectories(dir);
+        Files.deleteIfExists(store);
+        Process keytool =
+            new ProcessBuilder(
+                    Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                    "-genkeypair",
+                    "-alias",
+                    "s3proxy",
+                    "-keyalg",
+                    "EC",
+                    "-groupname",
+                    "secp256r1",
+                    "-dname",
+                    "CN=127.0.0.1",
+                    "-ext",
+                    "SAN=ip:127.0.0.1",
+                    "-validity",
+                    "2",
+                    "-storetype",
+                    "PKCS12",
+                    "-keystore",
+                    store.toString(),
+                    "-storepass",
+                    password)
+                .redirectErrorStream(true)
+                .start();
+        String output = new String(keytool.getInputStream().readAllBytes());
+        if (keytool.waitFor() != 0) {
+          throw new IllegalStateException("keytool failed: " + output);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      return new Tls(store, password);
+    }
+
+    /** The JVM options that make another JVM's default TLS trust this certificate. */
+    public List<String> trustOptions() {
+      return List.of(
+          "-Djavax.net.ssl.trustStore=" + keyStore,
+          "-Djavax.net.ssl.trustStorePassword=" + password,
+          "-Djavax.net.ssl.trustStoreType=PKCS12");
+    }
+
+    TrustManager[] trustManagers() {
+      try {
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(keyStore)) {
+          ks.load(in, password.toCharArray());
+        }
+        TrustManagerFactory tmf =
+            TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ks);
+        return tmf.getTrustManagers();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (java.security.GeneralSecurityException e) {
+        throw new IllegalStateException(e);
+      }
+    }
   }
 
   /** Starts S3Proxy on 127.0.0.1 at a free port. */
@@ -55,13 +137,41 @@ public final class S3ProxyFixture implements AutoCloseable {
     return start(BlobStores.create("filesystem-nio2", props));
   }
 
+  /**
+   * Starts S3Proxy storing on disk under {@code baseDir} and serving HTTPS only, as S3 does: the
+   * AWS SDK then takes the path it takes in AWS (an upload's payload unsigned, with a CRC32
+   * trailer; over plain HTTP it signs every chunk with SHA-256 instead). Clients of {@link #client}
+   * trust its certificate; another JVM needs {@link #tls()}'s options.
+   */
+  public static S3ProxyFixture startHttps(Path baseDir) {
+    try {
+      Files.createDirectories(baseDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Properties props = new Properties();
+    props.setProperty("jclouds.filesystem.basedir", baseDir.toString());
+    return start(
+        BlobStores.create("filesystem-nio2", props), Tls.create(baseDir.resolveSibling("tls")));
+  }
+
   private static S3ProxyFixture start(org.gaul.s3proxy.blobstore.BlobStore store) {
-    S3Proxy proxy =
+    return start(store, null);
+  }
+
+  private static S3ProxyFixture start(org.gaul.s3proxy.blobstore.BlobStore store, Tls tls) {
+    S3Proxy.Builder builder =
         S3Proxy.builder()
             .blobStore(store)
-            .endpoint(URI.create("http://127.0.0.1:0"))
-            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-            .build();
+            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY);
+    if (tls == null) {
+      builder.endpoint(URI.create("http://127.0.0.1:0"));
+    } else {
+      builder
+          .secureEndpoint(URI.create("https://127.0.0.1:0"))
+          .keyStore(tls.keyStore().toString(), tls.password());
+    }
+    S3Proxy proxy = builder.build();
     try {
       proxy.start();
       long deadline = System.nanoTime() + 10_000_000_000L;
@@ -71,11 +181,16 @@ public final class S3ProxyFixture implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("S3Proxy did not start", e);
     }
-    return new S3ProxyFixture(proxy);
+    return new S3ProxyFixture(proxy, tls);
   }
 
   public URI endpoint() {
     return endpoint;
+  }
+
+  /** The HTTPS endpoint's certificate; null for a plain HTTP fixture. */
+  public Tls tls() {
+    return tls;
   }
 
   /** A client for this server; closed with the fixture. */
@@ -95,7 +210,10 @@ public final class S3ProxyFixture implements AutoCloseable {
             .credentialsProvider(
                 StaticCredentialsProvider.create(
                     AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
-            .httpClientBuilder(ApacheHttpClient.builder())
+            .httpClientBuilder(
+                tls == null
+                    ? ApacheHttpClient.builder()
+                    : ApacheHttpClient.builder().tlsTrustManagersProvider(tls::trustManagers))
             .overrideConfiguration(
                 o -> {
                   o.retryStrategy(
