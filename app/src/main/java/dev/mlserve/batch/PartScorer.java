@@ -417,9 +417,9 @@ final class PartScorer {
     Band band = model.choice().band();
     List<String> labels = config.labels();
     ByteArrayOutputStream row = new ByteArrayOutputStream(4096);
-    try (OutputStream res = results;
-        OutputStream lowOut = low;
-        OutputStream errOut = errors;
+    try (results;
+        low;
+        errors;
         JsonGenerator g = JSON.getFactory().createGenerator(row)) {
       g.setRootValueSeparator(null); // one object per line, no space between them
       // Scoring threads finish chunks out of order; results are written in input order.
@@ -434,7 +434,7 @@ final class PartScorer {
         Scored s;
         while ((s = ahead.remove(next)) != null) {
           next++;
-          writeChunk(s, g, row, band, labels, counts, res, lowOut, errOut);
+          writeChunk(s, g, row, band, labels, counts, results, low, errors);
           p.rows.addAndGet(s.chunk().rows().size() + s.chunk().failures().size());
         }
       }

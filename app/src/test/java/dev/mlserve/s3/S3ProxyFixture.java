@@ -132,9 +132,18 @@ public final class S3ProxyFixture implements AutoCloseable {
    * output together pass that).
    */
   public static S3ProxyFixture start(Path baseDir) {
+    return start(onDisk(baseDir));
+  }
+
+  private static org.gaul.s3proxy.blobstore.BlobStore onDisk(Path baseDir) {
+    try {
+      Files.createDirectories(baseDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     Properties props = new Properties();
     props.setProperty("jclouds.filesystem.basedir", baseDir.toString());
-    return start(BlobStores.create("filesystem-nio2", props));
+    return BlobStores.create("filesystem-nio2", props);
   }
 
   /**
@@ -144,15 +153,7 @@ public final class S3ProxyFixture implements AutoCloseable {
    * trust its certificate; another JVM needs {@link #tls()}'s options.
    */
   public static S3ProxyFixture startHttps(Path baseDir) {
-    try {
-      Files.createDirectories(baseDir);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    Properties props = new Properties();
-    props.setProperty("jclouds.filesystem.basedir", baseDir.toString());
-    return start(
-        BlobStores.create("filesystem-nio2", props), Tls.create(baseDir.resolveSibling("tls")));
+    return start(onDisk(baseDir), Tls.create(baseDir.resolveSibling("tls")));
   }
 
   private static S3ProxyFixture start(org.gaul.s3proxy.blobstore.BlobStore store) {
