@@ -111,6 +111,19 @@ final class BatchStore {
 
   private static final int MAX_PARTS = 10_000;
 
+  /** The largest a part grows to: one more write keeps it under S3's 5 GiB. */
+  private static final long MAX_GROWN_PART_BYTES = 4L << 30;
+
+  /**
+   * How far past the last part a spool file goes before its next part is sent: {@code base} for the
+   * first 1,000 parts, doubling every 1,000 after, up to 4 GiB. S3 allows 10,000 parts: from 64 MiB
+   * that holds more than S3's 5 TiB object limit, where fixed parts would stop at 640 GiB.
+   */
+  static long partBytes(long base, int partsSent) {
+    int doublings = Math.min(partsSent / 1_000, 16);
+    return Math.max(base, Math.min(base << doublings, MAX_GROWN_PART_BYTES));
+  }
+
   /**
    * A new object written through a local spool file and uploaded while it is written; the caller
    * writes, closes, then calls {@link Upload#complete()}, and calls {@link Upload#discard()} in a
@@ -122,13 +135,14 @@ final class BatchStore {
 
   /**
    * An object written through a local spool file and sent to S3 while it is written. Each time the
-   * file holds more than the multipart threshold (64 MiB) beyond the last part sent, that range
-   * goes up as the next part of a multipart upload on a background thread, so the upload overlaps
-   * the writing instead of following it. {@link #complete()} sends the rest and completes the
-   * upload (one PUT for a file that never passed the threshold); nothing is visible under the key
-   * before it returns. {@link #discard()} aborts an upload not completed (no orphaned parts billed)
-   * and deletes the spool file. Every part carries a CRC32 that S3 checks, and is read from the
-   * file afresh for every SDK retry. One writing thread.
+   * file holds more than the multipart threshold (64 MiB, growing with the part count: {@link
+   * #partBytes}) beyond the last part sent, that range goes up as the next part of a multipart
+   * upload on a background thread, so the upload overlaps the writing instead of following it.
+   * {@link #complete()} sends the rest and completes the upload (one PUT for a file that never
+   * passed the threshold); nothing is visible under the key before it returns. {@link #discard()}
+   * aborts an upload not completed (no orphaned parts billed) and deletes the spool file. Every
+   * part carries a CRC32 that S3 checks, and is read from the file afresh for every SDK retry. One
+   * writing thread.
    */
   final class Upload extends OutputStream {
     private final String bucket;
@@ -185,7 +199,7 @@ final class BatchStore {
 
     /** Sends what is past the last part once it is more than the threshold (never all of it). */
     private void sendFullPart() throws IOException {
-      if (written - sent <= multipartBytes) {
+      if (written - sent <= partBytes(multipartBytes, parts.size())) {
         return; // strictly more: the file's end always leaves a last part to send
       }
       for (Future<CompletedPart> f : parts) {
@@ -201,18 +215,21 @@ final class BatchStore {
                 + key
                 + ": more than "
                 + MAX_PARTS
-                + " parts of "
-                + multipartBytes
-                + " bytes");
+                + " parts ("
+                + written
+                + " bytes)");
       }
       file.flush(); // the range is in the file before the sender reads it
-      send(sent, written - sent);
-      sent = written;
+      sendRest();
     }
 
-    private void send(long start, long length) {
+    /** Hands bytes {@code [sent, written)} to the sender as the next part. */
+    private void sendRest() {
       int number = parts.size() + 1;
+      long start = sent;
+      long length = written - sent;
       parts.add(sender.submit(() -> sendPart(number, start, length)));
+      sent = written;
     }
 
     private CompletedPart sendPart(int number, long start, long length) {
@@ -265,8 +282,7 @@ final class BatchStore {
               b -> b.bucket(bucket).key(key).contentType(contentType), RequestBody.fromFile(spool));
         } else {
           if (written > sent) {
-            send(sent, written - sent);
-            sent = written;
+            sendRest();
           }
           List<CompletedPart> done = new ArrayList<>();
           for (Future<CompletedPart> f : parts) {

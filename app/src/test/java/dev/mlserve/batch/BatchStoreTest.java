@@ -149,6 +149,22 @@ class BatchStoreTest {
   }
 
   @Test
+  void partsGrowSoThatTenThousandHoldS3sLargestObject() {
+    long base = BatchStore.MULTIPART_BYTES;
+    assertThat(BatchStore.partBytes(base, 0)).isEqualTo(64L << 20);
+    assertThat(BatchStore.partBytes(base, 999)).isEqualTo(64L << 20);
+    assertThat(BatchStore.partBytes(base, 1_000)).isEqualTo(128L << 20);
+    assertThat(BatchStore.partBytes(base, 6_000)).isEqualTo(4L << 30);
+    assertThat(BatchStore.partBytes(base, 9_999)).isEqualTo(4L << 30); // never over S3's 5 GiB
+    long total = 0;
+    for (int sent = 0; sent < 10_000; sent++) {
+      total += BatchStore.partBytes(base, sent);
+    }
+    assertThat(total).isGreaterThanOrEqualTo(5L << 40); // S3's largest object: 5 TiB
+    assertThat(BatchStore.partBytes(PART, 0)).isEqualTo(PART); // the tests' small threshold
+  }
+
+  @Test
   void anOutputAtTheThresholdIsOnePut() throws Exception {
     Parts parts = new Parts();
     byte[] content = bytes((int) PART);
