@@ -24,6 +24,7 @@ import io.javalin.Javalin;
 import io.javalin.http.ContentTooLargeResponse;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
+import jakarta.servlet.http.HttpServletRequest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -439,28 +440,53 @@ public final class HttpApi {
   private void fail(Context ctx, int status, String message, Throwable cause) {
     requestLog.failed(ctx, status, message, cause);
     if (status == 413) {
-      drainBody(ctx);
+      drainBody(ctx, MAX_DRAIN_BYTES);
+      ctx.header("Connection", "close");
+    } else if (bodyUnread(ctx) && !drainBody(ctx, config.limits().maxBodyBytes())) {
+      ctx.header("Connection", "close");
     }
     json(ctx, status, g -> g.writeStringField("error", message));
   }
 
   /**
-   * Reads and discards what is left of a refused body (up to a bound), then asks to close: a client
-   * that writes its whole body before reading (Python's urllib and many simple clients) then reads
-   * the 413 instead of a broken pipe from a socket closed under its writes.
+   * Whether the request came with a body that no handler has read: a refusal before the body (a
+   * 401, an unknown path or method). Left unread, Jetty cannot keep the connection and closes it
+   * once the answer is out, without a {@code Connection: close} when the answer went out first: a
+   * keep-alive client that sends its next request on it gets no reply.
    */
-  private static void drainBody(Context ctx) {
-    ctx.header("Connection", "close");
+  private static boolean bodyUnread(Context ctx) {
+    HttpServletRequest req = ctx.req();
+    if (req.getContentLengthLong() <= 0 && req.getHeader("Transfer-Encoding") == null) {
+      return false;
+    }
+    try {
+      return !req.getInputStream().isFinished();
+    } catch (IOException | IllegalStateException e) {
+      return true; // read as a Reader, or the client is gone: drain fails and the answer closes
+    }
+  }
+
+  /**
+   * Reads and discards what is left of a refused body, up to {@code bound} bytes; returns whether
+   * it reached the end. A client that writes its whole body before reading (Python's urllib and
+   * many simple clients) then reads the error instead of a broken pipe from a socket closed under
+   * its writes, and a keep-alive client can send its next request on the same connection.
+   */
+  private static boolean drainBody(Context ctx, long bound) {
     try {
       InputStream in = ctx.req().getInputStream();
       byte[] sink = new byte[64 * 1024];
       long total = 0;
       int n;
-      while (total < MAX_DRAIN_BYTES && (n = in.read(sink)) >= 0) {
+      while ((n = in.read(sink)) >= 0) {
         total += n;
+        if (total > bound) {
+          return false;
+        }
       }
+      return true;
     } catch (IOException | RuntimeException e) {
-      // the client went away or the stream was consumed: the answer is still worth sending
+      return false; // the client went away or the stream was consumed: the answer still goes out
     }
   }
 }

@@ -199,6 +199,47 @@ class BadInputTest {
     }
   }
 
+  @ParameterizedTest(name = "{0} {1} -> {2}")
+  @CsvSource({
+    "POST, /no/such/endpoint, 404",
+    "POST, /v1/models/imdb-sentiment:classify, 404",
+    "PUT, /v1/models/imdb-sentiment:predict, 404",
+  })
+  void aRefusalBeforeTheBodyKeepsTheConnectionForTheNextRequest(
+      String method, String path, int status) throws Exception {
+    String next = nextRequestAfterRefusal(app, method + " " + path, "", "");
+    assertThat(next).startsWith("HTTP/1.1 " + status).contains("HTTP/1.1 200 OK");
+  }
+
+  /**
+   * Sends a refused request's head, waits for a refusal that does not wait for the body, then the
+   * body and a predict on the same connection; returns everything the server answered. Left unread,
+   * the body costs the connection: Jetty shuts it after the refusal and the keep-alive client's
+   * next request gets no reply.
+   */
+  static String nextRequestAfterRefusal(
+      App app, String requestLine, String refusedHeaders, String nextHeaders)
+      throws IOException, InterruptedException {
+    byte[] body = "{\"instances\": [\"great movie\"]}".getBytes(UTF_8);
+    try (Socket socket = new Socket("127.0.0.1", app.port())) {
+      socket.setSoTimeout(20_000);
+      OutputStream out = socket.getOutputStream();
+      String head = "Host: localhost\r\nContent-Type: application/json\r\n";
+      out.write((requestLine + " HTTP/1.1\r\n" + head + refusedHeaders).getBytes(UTF_8));
+      out.write(("Content-Length: " + body.length + "\r\n\r\n").getBytes(UTF_8));
+      out.flush();
+      Thread.sleep(300); // a server that answers without the body has answered by now
+      out.write(body);
+      out.write(
+          ("POST " + PREDICT + " HTTP/1.1\r\n" + head + nextHeaders + "Connection: close\r\n")
+              .getBytes(UTF_8));
+      out.write(("Content-Length: " + body.length + "\r\n\r\n").getBytes(UTF_8));
+      out.write(body);
+      out.flush();
+      return new String(socket.getInputStream().readAllBytes(), UTF_8);
+    }
+  }
+
   @Test
   void wrongMethodIsRefused() {
     Reply r =

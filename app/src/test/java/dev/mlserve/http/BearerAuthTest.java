@@ -172,6 +172,18 @@ class BearerAuthTest {
       assertThat(v2.json().at("/outputs/0/data/0").asDouble()).isCloseTo(GREAT_MOVIE, within(1e-5));
     }
 
+    @Test
+    void a401BeforeTheBodyKeepsTheConnectionForTheNextRequest() throws Exception {
+      String answers =
+          BadInputTest.nextRequestAfterRefusal(
+              app,
+              "POST " + PREDICT,
+              "Authorization: Bearer " + WRONG + "\r\n",
+              "Authorization: Bearer " + TOKEN_A + "\r\n");
+      assertThat(answers).startsWith("HTTP/1.1 401").contains("HTTP/1.1 200 OK");
+      assertThat(answers.substring(answers.indexOf("HTTP/1.1 200"))).contains("\"predictions\"");
+    }
+
     @ParameterizedTest(name = "[{0}] -> 401 {1}")
     @CsvSource(
         delimiter = '|',
