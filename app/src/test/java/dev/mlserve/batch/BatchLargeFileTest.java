@@ -45,6 +45,14 @@ import org.junit.jupiter.api.io.TempDir;
 class BatchLargeFileTest {
   static final int ROWS = Integer.getInteger("batch.rows", 100_000);
   static final String HEAP = System.getProperty("batch.heap", "-Xmx64m");
+
+  /**
+   * {@code -Dbatch.cpus=split}: the job on CPU 0, this JVM (S3Proxy, then the in-process limit) on
+   * CPU 1, as in AWS where S3 works on other machines; the ratio then compares one core with one.
+   */
+  static final boolean SPLIT_CPUS = "split".equals(System.getProperty("batch.cpus"));
+
+  static final int MACHINE_CPUS = Runtime.getRuntime().availableProcessors();
   @TempDir static Path tmp;
   static BatchFixture s3;
   static List<String> texts;
@@ -52,6 +60,10 @@ class BatchLargeFileTest {
 
   @BeforeAll
   static void upload() throws Exception {
+    if (SPLIT_CPUS) {
+      assertThat(MACHINE_CPUS).isGreaterThanOrEqualTo(2);
+      pin("1"); // every thread of this JVM, and those it starts later
+    }
     // On disk: -Dbatch.rows=1000000 is more than the in-memory store holds. Over HTTPS, as S3 is
     // (-Dbatch.s3=http for plain HTTP, where the SDK also signs every uploaded chunk).
     s3 =
@@ -88,8 +100,17 @@ class BatchLargeFileTest {
   }
 
   @AfterAll
-  static void stop() {
+  static void stop() throws Exception {
     s3.close();
+    if (SPLIT_CPUS) {
+      pin("0-" + (MACHINE_CPUS - 1));
+    }
+  }
+
+  private static void pin(String cpus) throws Exception {
+    String pid = Long.toString(ProcessHandle.current().pid());
+    Process p = new ProcessBuilder("taskset", "-a", "-p", "-c", cpus, pid).inheritIO().start();
+    assertThat(p.waitFor()).as("taskset -a -p -c %s %s", cpus, pid).isZero();
   }
 
   /** {@code java <HEAP> -cp <test classpath> dev.mlserve.Main batch run} for the big job. */
@@ -101,6 +122,9 @@ class BatchLargeFileTest {
   private static Process start(
       String jobName, String jvmOptions, Map<String, String> extra, Path log) throws Exception {
     List<String> command = new ArrayList<>();
+    if (SPLIT_CPUS) {
+      command.addAll(List.of("taskset", "-c", "0"));
+    }
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("--enable-native-access=ALL-UNNAMED");
     command.addAll(List.of(jvmOptions.trim().split("\\s+")));
@@ -174,7 +198,7 @@ class BatchLargeFileTest {
                 + " whole job %.1f s = %.0f rows/s, merge %.1f s); in-process"
                 + " ModelVersion.run, batch 512, same texts, same run: %.0f rows/s from 1 thread,"
                 + " %.0f rows/s from %d; ratio to the larger %.2f; S3Proxy (the test JVM, over %s)"
-                + " used %.2f cores during the job; load average %s",
+                + " used %.2f cores during the job%s; load average %s",
             ROWS,
             inputBytes / 1e6,
             m.at("/timings/scoring_seconds").asDouble(),
@@ -191,6 +215,7 @@ class BatchLargeFileTest {
             jobRate / limit,
             s3.s3.endpoint().getScheme(),
             emulatorCores,
+            SPLIT_CPUS ? " (job on CPU 0; S3Proxy and the in-process limit on CPU 1)" : "",
             Files.readString(Path.of("/proc/loadavg")).trim());
     System.out.println(line);
     Files.writeString(Path.of("target", "batch-throughput.txt"), line + "\n");
