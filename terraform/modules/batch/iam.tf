@@ -42,7 +42,7 @@ locals {
       {
         Sid    = "WriteOutputs"
         Effect = "Allow"
-        # AbortMultipartUpload: outputs over 64 MiB go up in parts, and a failed upload is aborted
+        # AbortMultipartUpload: outputs over 16 MiB go up in parts, and a failed upload is aborted
         Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
         Resource = "${local.bucket}/${var.output_prefix}/*"
       },

@@ -151,10 +151,11 @@ class BatchStoreTest {
   @Test
   void partsGrowSoThatTenThousandHoldS3sLargestObject() {
     long base = BatchStore.MULTIPART_BYTES;
-    assertThat(BatchStore.partBytes(base, 0)).isEqualTo(64L << 20);
-    assertThat(BatchStore.partBytes(base, 999)).isEqualTo(64L << 20);
-    assertThat(BatchStore.partBytes(base, 1_000)).isEqualTo(128L << 20);
-    assertThat(BatchStore.partBytes(base, 6_000)).isEqualTo(4L << 30);
+    assertThat(BatchStore.partBytes(base, 0)).isEqualTo(16L << 20);
+    assertThat(BatchStore.partBytes(base, 999)).isEqualTo(16L << 20);
+    assertThat(BatchStore.partBytes(base, 1_000)).isEqualTo(32L << 20);
+    assertThat(BatchStore.partBytes(base, 6_000)).isEqualTo(1L << 30);
+    assertThat(BatchStore.partBytes(base, 8_000)).isEqualTo(4L << 30);
     assertThat(BatchStore.partBytes(base, 9_999)).isEqualTo(4L << 30); // never over S3's 5 GiB
     long total = 0;
     for (int sent = 0; sent < 10_000; sent++) {
