@@ -128,14 +128,14 @@ public final class HttpApi {
           c.routes.error(
               404,
               ctx -> {
-                if (ctx.result() == null || ctx.result().isEmpty()) {
+                if (unanswered(ctx)) {
                   fail(ctx, 404, "no such endpoint: " + ctx.method() + " " + ctx.path(), null);
                 }
               });
           c.routes.error(
               405,
               ctx -> {
-                if (ctx.result() == null || ctx.result().isEmpty()) {
+                if (unanswered(ctx)) {
                   fail(ctx, 405, "method " + ctx.method() + " not allowed on " + ctx.path(), null);
                 }
               });
@@ -437,7 +437,19 @@ public final class HttpApi {
   /** Most bodies over this are not read to their end: the connection is closed instead. */
   private static final long MAX_DRAIN_BYTES = 64L * 1024 * 1024;
 
+  /** Set by {@link #fail}: its answer goes straight to the response, not to ctx.result(). */
+  private static final String ANSWERED = "mlserve.answered";
+
+  /**
+   * Whether an error status still needs its {"error"} body: Javalin runs its 404 and 405 handlers
+   * after an exception handler that already answered (and logged) with that status.
+   */
+  private static boolean unanswered(Context ctx) {
+    return ctx.attribute(ANSWERED) == null && (ctx.result() == null || ctx.result().isEmpty());
+  }
+
   private void fail(Context ctx, int status, String message, Throwable cause) {
+    ctx.attribute(ANSWERED, Boolean.TRUE);
     requestLog.failed(ctx, status, message, cause);
     if (status == 413) {
       drainBody(ctx, MAX_DRAIN_BYTES);

@@ -91,6 +91,10 @@ class BadInputTest {
   void tfServingPredictRejects(String body, int status, String error) {
     Reply r = post(app, PREDICT, body);
     expect(r, status, error);
+    expectLoggedOnce(r, status);
+  }
+
+  private static void expectLoggedOnce(Reply r, int status) {
     // a successful request's line may land a moment after its answer: count this request's own
     String id = "request_id=" + r.header("X-Request-Id");
     List<String> lines;
@@ -127,7 +131,9 @@ class BadInputTest {
         path.startsWith("/v2/")
             ? "{\"inputs\": [{\"name\": \"text\", \"shape\": [1], \"datatype\": \"BYTES\", \"data\": [\"a\"]}]}"
             : "{\"instances\": [\"a\"]}";
-    expect(post(app, path, body), status, error);
+    Reply r = post(app, path, body);
+    expect(r, status, error);
+    expectLoggedOnce(r, status);
   }
 
   @Test
