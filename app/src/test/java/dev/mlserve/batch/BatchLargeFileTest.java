@@ -52,6 +52,14 @@ class BatchLargeFileTest {
    */
   static final boolean SPLIT_CPUS = "split".equals(System.getProperty("batch.cpus"));
 
+  /**
+   * {@code -Dbatch.classpath=...}: the job JVM's classpath, by default this JVM's. A JVM AOT cache
+   * ({@code -XX:AOTCacheOutput} / {@code -XX:AOTCache} in {@code batch.heap}) needs one of jars
+   * only, as in the image; class folders disable it.
+   */
+  static final String JOB_CLASSPATH =
+      System.getProperty("batch.classpath", System.getProperty("java.class.path"));
+
   static final int MACHINE_CPUS = Runtime.getRuntime().availableProcessors();
   @TempDir static Path tmp;
   static BatchFixture s3;
@@ -131,8 +139,7 @@ class BatchLargeFileTest {
     if (s3.s3.tls() != null) {
       command.addAll(s3.s3.tls().trustOptions());
     }
-    command.addAll(
-        List.of("-cp", System.getProperty("java.class.path"), "dev.mlserve.Main", "batch", "run"));
+    command.addAll(List.of("-cp", JOB_CLASSPATH, "dev.mlserve.Main", "batch", "run"));
     ProcessBuilder pb = new ProcessBuilder(command);
     Map<String, String> env = pb.environment();
     env.putAll(s3.env(jobName, extra));
