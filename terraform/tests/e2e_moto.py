@@ -18,6 +18,7 @@ check ("ok - ..." / "not ok - ..."); exits 0 when all pass, 1 when one fails,
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -106,11 +108,12 @@ def report(ok: bool, name: str, detail: str = "") -> bool:
 
 # ------------------------------------------------------------------ moto ---
 
-def start_moto():
-    """Start moto in this process with the shim it needs; return (server, url)."""
+def start_moto(request_log: Path):
+    """Start moto in this process with the shim it needs; return (server, url). Every request
+    moto answers gets a line in request_log (kept with the work dir when a check fails)."""
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
     from moto.codebuild.responses import CodeBuildResponse
-    from moto.server import ThreadedMotoServer
+    from moto.server import DomainDispatcherApplication, create_backend_app
     from moto.stepfunctions.responses import StepFunctionResponse
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log lines
@@ -207,9 +210,58 @@ def start_moto():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    server = SerialMotoServer(DomainDispatcherApplication(create_backend_app), port, request_log)
     return server, f"http://127.0.0.1:{port}"
+
+
+class SerialMotoServer:
+    """moto's app on loopback, answering one request at a time.
+
+    moto's backends are not thread-safe, and Terraform calls them ten at a time. Two
+    AuthorizeSecurityGroupIngress or RevokeSecurityGroupIngress calls on one security group each
+    rebuild the group's rule list from what they read, so one change can be lost: a destroy then
+    failed with InvalidPermission.NotFound for a rule it had just created (one run in three here).
+    AWS applies each call atomically; a lock around each request does the same. Connections are
+    still accepted on threads, so the provider's parallel calls queue instead of failing."""
+
+    def __init__(self, app, port: int, request_log: Path):
+        from urllib.parse import parse_qs
+
+        from werkzeug.serving import make_server
+
+        lock = threading.Lock()
+        log = open(request_log, "a", buffering=1)
+        started = time.monotonic()
+
+        def serial(environ, start_response):
+            # What was called: the JSON protocols name it in X-Amz-Target, the query protocols
+            # (EC2, IAM, ...) in the form's Action, REST ones (S3, Lambda) by method and path.
+            target = environ.get("HTTP_X_AMZ_TARGET", "")
+            if not target and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form"):
+                body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+                environ["wsgi.input"] = io.BytesIO(body)
+                target = parse_qs(body.decode(errors="replace")).get("Action", [""])[0]
+            target = target or f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}"
+            status = []
+
+            def record(line, headers, exc_info=None):
+                status.append(line.split(" ", 1)[0])
+                return start_response(line, headers, exc_info)
+
+            with lock:
+                begun = time.monotonic()
+                body = list(app(environ, record))  # the whole answer, built under the lock
+                log.write(f"{begun - started:9.3f} {(time.monotonic() - begun) * 1000:7.1f}ms "
+                          f"{status[0] if status else '-'} {target}\n")
+                return body
+
+        self._server = make_server("127.0.0.1", port, serial, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join()
 
 
 # ------------------------------------------------------------- terraform ---
@@ -236,10 +288,17 @@ def run(cmd: list[str], cwd: Path, env: dict, timeout: int, log: Path) -> tuple[
 
 
 def tail(log: Path, lines: int = 40) -> str:
+    """The end of the last command's output, led by its error blocks: Terraform prints its
+    "Error:" blocks last, but a report that is cut short should still show them first."""
     try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+        text = log.read_text(errors="replace")
     except OSError:
         return ""
+    last = text[text.rfind("\n$ ") + 1:].splitlines()
+    errors = [i for i, line in enumerate(last) if line.lstrip("│ ").startswith("Error:")]
+    blocks = "\n".join(last[errors[0]:errors[0] + 30]) if errors else ""
+    end = "\n".join(last[-lines:])
+    return f"{blocks}\n--- last {lines} lines:\n{end}" if blocks else end
 
 
 def write_override(stack: Path, endpoint: str, state: Path) -> None:
@@ -752,7 +811,7 @@ def main() -> int:
     stack = work / "terraform" / args.stack
     state = work / "terraform.tfstate"
 
-    server, endpoint = start_moto()
+    server, endpoint = start_moto(work / "moto-requests.log")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_VAR_"))}
     env.update({
         "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": REGION,
@@ -857,7 +916,7 @@ def main() -> int:
         run_ci_roles_stack(work / "terraform" / "e2e-ci", endpoint, work / "ci.tfstate", tf_in, show_plan, aws)
         server.stop()
         if args.keep or not all(ok for ok, _ in RESULTS):
-            print(f"# kept {work} (terraform.log has every command's output)", flush=True)
+            print(f"# kept {work} (terraform.log has every command's output, moto-requests.log every AWS call)", flush=True)
         else:
             shutil.rmtree(work, ignore_errors=True)
 
