@@ -215,47 +215,76 @@ def start_moto(request_log: Path):
 
 
 class SerialMotoServer:
-    """moto's app on loopback, answering one request at a time.
+    """moto's app on loopback, answering one request at a time, and answering a retry of a call
+    it has already carried out with the answer it gave.
 
-    moto's backends are not thread-safe, and Terraform calls them ten at a time. Two
-    AuthorizeSecurityGroupIngress or RevokeSecurityGroupIngress calls on one security group each
-    rebuild the group's rule list from what they read, so one change can be lost: a destroy then
-    failed with InvalidPermission.NotFound for a rule it had just created (one run in three here).
-    AWS applies each call atomically; a lock around each request does the same. Connections are
-    still accepted on threads, so the provider's parallel calls queue instead of failing."""
+    One at a time: moto's backends are not thread-safe, and Terraform calls them ten at a time.
+    AuthorizeSecurityGroupIngress and RevokeSecurityGroupIngress rebuild a group's rule list from
+    what they read, so two calls on one group can lose a change. AWS applies each call atomically;
+    a lock around each request does the same. Connections are still accepted on threads.
+
+    Retries: now and then the provider's HTTP client resets a connection after sending a call and
+    before reading the answer (seen here as ConnectionResetError on moto's side, a few times per
+    run; the cause is not known). The AWS SDK then sends the call again, with the same
+    amz-sdk-invocation-id and "attempt=2". moto has already carried it out and has no idempotency
+    (it ignores ClientToken), so the retry created a second VPC endpoint that nothing destroyed, or
+    failed a delete with "not found" (DeleteScalingPolicy, RevokeSecurityGroupIngress): each
+    failed a run here. A call retried after moto answered it gets that answer again instead.
+
+    Every request gets a line in request_log: time, duration, status, the call, its invocation
+    id and attempt; "REPLAY" marks an answer given again, "DROPPED" a connection lost."""
 
     def __init__(self, app, port: int, request_log: Path):
         from urllib.parse import parse_qs
 
-        from werkzeug.serving import make_server
+        from werkzeug.serving import WSGIRequestHandler, make_server
 
         lock = threading.Lock()
         log = open(request_log, "a", buffering=1)
         started = time.monotonic()
+        answered: dict[str, tuple[str, list, list[bytes]]] = {}  # invocation id -> the answer
 
         def serial(environ, start_response):
             # What was called: the JSON protocols name it in X-Amz-Target, the query protocols
             # (EC2, IAM, ...) in the form's Action, REST ones (S3, Lambda) by method and path.
-            target = environ.get("HTTP_X_AMZ_TARGET", "")
-            if not target and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form"):
+            call = environ.get("HTTP_X_AMZ_TARGET", "")
+            if not call and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form"):
                 body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
                 environ["wsgi.input"] = io.BytesIO(body)
-                target = parse_qs(body.decode(errors="replace")).get("Action", [""])[0]
-            target = target or f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}"
-            status = []
-
-            def record(line, headers, exc_info=None):
-                status.append(line.split(" ", 1)[0])
-                return start_response(line, headers, exc_info)
-
+                call = parse_qs(body.decode(errors="replace")).get("Action", [""])[0]
+            call = call or f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}"
+            invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID", "")
+            attempt = environ.get("HTTP_AMZ_SDK_REQUEST", "").replace(" ", "")
+            line = f"{call} {invocation or '-'} {attempt or '-'}"
             with lock:
                 begun = time.monotonic()
+                if invocation in answered and not attempt.startswith("attempt=1;"):
+                    status, headers, body = answered[invocation]
+                    start_response(status, headers)
+                    log.write(f"{begun - started:9.3f} REPLAY {status.split(' ', 1)[0]} {line}\n")
+                    return body
+                answer = []
+
+                def record(status, headers, exc_info=None):
+                    answer[:] = [status, headers]
+                    return start_response(status, headers, exc_info)
+
                 body = list(app(environ, record))  # the whole answer, built under the lock
+                status = answer[0] if answer else "-"
+                if invocation and answer and not status.startswith("5"):
+                    if len(answered) >= 10_000:
+                        answered.pop(next(iter(answered)))
+                    answered[invocation] = (answer[0], answer[1], body)
                 log.write(f"{begun - started:9.3f} {(time.monotonic() - begun) * 1000:7.1f}ms "
-                          f"{status[0] if status else '-'} {target}\n")
+                          f"{status.split(' ', 1)[0]} {line}\n")
                 return body
 
-        self._server = make_server("127.0.0.1", port, serial, threaded=True)
+        class Handler(WSGIRequestHandler):
+            def connection_dropped(self, error, environ=None):
+                invocation = (environ or {}).get("HTTP_AMZ_SDK_INVOCATION_ID", "-")
+                log.write(f"{time.monotonic() - started:9.3f} DROPPED {error!r} {invocation}\n")
+
+        self._server = make_server("127.0.0.1", port, serial, threaded=True, request_handler=Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
