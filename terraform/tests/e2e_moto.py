@@ -223,13 +223,13 @@ class SerialMotoServer:
     what they read, so two calls on one group can lose a change. AWS applies each call atomically;
     a lock around each request does the same. Connections are still accepted on threads.
 
-    Retries: now and then the provider's HTTP client resets a connection after sending a call and
-    before reading the answer (seen here as ConnectionResetError on moto's side, a few times per
-    run; the cause is not known). The AWS SDK then sends the call again, with the same
-    amz-sdk-invocation-id and "attempt=2". moto has already carried it out and has no idempotency
-    (it ignores ClientToken), so the retry created a second VPC endpoint that nothing destroyed, or
-    failed a delete with "not found" (DeleteScalingPolicy, RevokeSecurityGroupIngress): each
-    failed a run here. A call retried after moto answered it gets that answer again instead.
+    Retries: a few times per run the provider's HTTP client gives up on a connection after moto
+    has carried out its call (moto's side sometimes sees a ConnectionResetError, mostly nothing;
+    the cause is not known). The AWS SDK then sends the call again, with the same
+    amz-sdk-invocation-id and "attempt=2". moto has no idempotency (it ignores ClientToken), so
+    the retry created a second VPC endpoint that nothing destroyed, or failed DeleteScalingPolicy
+    with "not found": each failed a run here. A call retried after moto answered it gets that
+    answer again instead.
 
     Every request gets a line in request_log: time, duration, status, the call, its invocation
     id and attempt; "REPLAY" marks an answer given again, "DROPPED" a connection lost."""
@@ -240,7 +240,7 @@ class SerialMotoServer:
         from werkzeug.serving import WSGIRequestHandler, make_server
 
         lock = threading.Lock()
-        log = open(request_log, "a", buffering=1)
+        self._log = log = open(request_log, "a", buffering=1)
         started = time.monotonic()
         answered: dict[str, tuple[str, list, list[bytes]]] = {}  # invocation id -> the answer
 
@@ -263,18 +263,19 @@ class SerialMotoServer:
                     start_response(status, headers)
                     log.write(f"{begun - started:9.3f} REPLAY {status.split(' ', 1)[0]} {line}\n")
                     return body
-                answer = []
+                answer = ("-", [])
 
                 def record(status, headers, exc_info=None):
-                    answer[:] = [status, headers]
+                    nonlocal answer
+                    answer = (status, headers)
                     return start_response(status, headers, exc_info)
 
                 body = list(app(environ, record))  # the whole answer, built under the lock
-                status = answer[0] if answer else "-"
-                if invocation and answer and not status.startswith("5"):
+                status = answer[0]
+                if invocation and status[0] in "1234":
                     if len(answered) >= 10_000:
                         answered.pop(next(iter(answered)))
-                    answered[invocation] = (answer[0], answer[1], body)
+                    answered[invocation] = (*answer, body)
                 log.write(f"{begun - started:9.3f} {(time.monotonic() - begun) * 1000:7.1f}ms "
                           f"{status.split(' ', 1)[0]} {line}\n")
                 return body
@@ -291,6 +292,7 @@ class SerialMotoServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join()
+        self._log.close()
 
 
 # ------------------------------------------------------------- terraform ---
