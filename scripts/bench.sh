@@ -23,8 +23,9 @@ Measures, on this machine, in one run:
      answers, latency from each request's due time) at half the best batching-on rate (p99 at
      half load); 32 texts per request at 64 connections (rows/s against the in-process limit);
      batching on with TensorFlow's default thread pools at 64 connections (the service's default
-     is one intra-op and one inter-op thread per call); and batching on with a smaller heap cap
-     (--small-heap), for peak RSS;
+     is one intra-op and one inter-op thread per call); batching on with platform request threads
+     at 64 connections (the service's default is virtual request threads); and batching on with a
+     smaller heap cap (--small-heap), for peak RSS;
   3. the Python references, same model, same load: the strongest one first — Flask calling the
      SavedModel's serving_default signature directly (no Keras), TensorFlow pools of one thread
      per worker, gunicorn one worker per core, with sync workers and with threaded workers that
@@ -324,11 +325,15 @@ profile_service() {
 }
 
 # ---- 2. the service, batching on and off
-java_series() { # on|off|tf-default|small-heap
+java_series() { # on|off|tf-default|platform|small-heap
   local mode="$1" name="java-batch-$1" enabled=true c points="$clients" tf_intra=1 tf_inter=1
-  local opts=()
+  local opts=() vthreads=true
   case "$mode" in
     off) enabled=false ;;
+    platform)
+      # request threads as before virtual threads became the default: 64 only
+      name="java-batch-on-platform" vthreads=false points=64
+      ;;
     tf-default)
       # TensorFlow's own pools (one thread per core each) against the default of one: 64 only
       name="java-batch-on-tfdefault" tf_intra=0 tf_inter=0 points=64
@@ -346,6 +351,7 @@ java_series() { # on|off|tf-default|small-heap
   log "2. service, $name (port $port)"
   PORT="$port" MODEL_BASE_PATH=models LOG_FORMAT=json TF_CPP_MIN_LOG_LEVEL=1 \
     BATCH_ENABLED="$enabled" TF_INTRA_OP_THREADS="$tf_intra" TF_INTER_OP_THREADS="$tf_inter" \
+    HTTP_VIRTUAL_THREADS="$vthreads" \
     "${jvm[@]}" "${opts[@]}" -cp "app/target/classes:$deps" dev.mlserve.Main \
     >"$raw/$name.log" 2>&1 &
   server_pid=$!
@@ -387,6 +393,7 @@ java_series() { # on|off|tf-default|small-heap
 java_series on
 java_series off
 java_series tf-default
+java_series platform
 [[ "$small_heap" == none ]] || java_series small-heap
 
 # ---- 3. the Flask reference

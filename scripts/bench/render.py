@@ -78,6 +78,7 @@ SERVER_LABEL = {
     "java-batch-on": "service, batching on",
     "java-batch-off": "service, batching off",
     "java-batch-on-tfdefault": "service, batching on, TensorFlow's default thread pools",
+    "java-batch-on-platform": "service, batching on, platform request threads (`HTTP_VIRTUAL_THREADS=false`)",
     "flask-signature": "Flask + `serving_default` signature, sync workers (strongest reference)",
     "flask-signature-gthread": "Flask + `serving_default` signature, keep-alive `gthread` workers (strongest reference)",
     "flask-predict": "Flask + Keras `model.predict` (the seeds' setup)",

@@ -25,10 +25,10 @@ import java.util.Optional;
  * @param shutdownTimeout how long in-flight requests may take to finish after SIGTERM
  * @param tensorFlow TensorFlow session thread pools
  * @param auth bearer-token authentication of the prediction and metadata endpoints
- * @param virtualThreads HTTP requests run on virtual threads where the JVM has them (Java 21+). Off
- *     by default: TensorFlow Java's tensor allocation takes JavaCPP's global lock, and virtual
- *     threads that block on it while pinned to their carriers deadlocked the service under load on
- *     the image's JVM (docs/BENCHMARKS.md)
+ * @param virtualThreads HTTP requests run on virtual threads where the JVM has them (Java 21+); on
+ *     by default. TensorFlow itself never runs on one: calls made there go to the batch workers or
+ *     to a pool of platform threads ({@code model.PlatformCalls}), because virtual threads that
+ *     called TensorFlow Java themselves deadlocked the service (docs/BENCHMARKS.md)
  */
 public record ServerConfig(
     int port,
@@ -212,7 +212,7 @@ public record ServerConfig(
                 .orElse(List.of()),
             r.optional("API_TOKENS_SECRET_ID"),
             Duration.ofSeconds(r.integer("API_TOKENS_REFRESH_SECONDS", 300, 1, 86_400)));
-    boolean virtualThreads = r.bool("HTTP_VIRTUAL_THREADS", false);
+    boolean virtualThreads = r.bool("HTTP_VIRTUAL_THREADS", true);
     r.failIfProblems();
     return new ServerConfig(
         port,

@@ -92,9 +92,14 @@ public final class ModelVersion implements AutoCloseable {
 
   /**
    * Runs a signature on inputs already conformed to it ({@link SignatureSpec#conform}). Thread
-   * safe: TensorFlow sessions take concurrent calls.
+   * safe: TensorFlow sessions take concurrent calls. Called on a virtual thread, the call runs on a
+   * platform thread while the caller waits ({@link PlatformCalls}).
    */
   public Map<String, Values> run(SignatureSpec spec, Map<String, Values> inputs) {
+    return PlatformCalls.call(() -> runHere(spec, inputs));
+  }
+
+  private Map<String, Values> runHere(SignatureSpec spec, Map<String, Values> inputs) {
     List<Tensor> fed = new ArrayList<>(inputs.size());
     try {
       Map<String, Tensor> feed = new LinkedHashMap<>();
@@ -144,10 +149,13 @@ public final class ModelVersion implements AutoCloseable {
     }
   }
 
-  /** Gives back a reference taken by {@link #acquire}; the last one closes the model. */
+  /**
+   * Gives back a reference taken by {@link #acquire}; the last one closes the model (on a platform
+   * thread: freeing the bundle takes the same JavaCPP monitor as a call, {@link PlatformCalls}).
+   */
   public void release() {
     if (refs.decrementAndGet() == 0) {
-      closeNow();
+      PlatformCalls.run(this::closeNow);
     }
   }
 

@@ -3,6 +3,7 @@ package dev.mlserve.predict;
 import dev.mlserve.errors.ServingException;
 import dev.mlserve.metrics.ServingMetrics.BatchMeters;
 import dev.mlserve.model.ModelVersion;
+import dev.mlserve.model.PlatformCalls;
 import dev.mlserve.model.SignatureSpec;
 import dev.mlserve.model.Values;
 import java.util.ArrayList;
@@ -85,8 +86,9 @@ final class BatchQueue {
   Map<String, Values> run(Map<String, Values> inputs, int rows) {
     // Nothing queued and nothing running: there is nobody to batch with, so run on the caller's
     // thread and skip the hand-off to a worker. Requests arriving meanwhile queue up and see a
-    // batch running, so they wait for batch-mates as usual.
-    if (queue.isEmpty() && running.compareAndSet(0, 1)) {
+    // batch running, so they wait for batch-mates as usual. Not on a virtual thread: TensorFlow
+    // must not run there (PlatformCalls), and parking one for a worker costs little.
+    if (!PlatformCalls.onVirtualThread() && queue.isEmpty() && running.compareAndSet(0, 1)) {
       try {
         meters.queueWait(0);
         meters.call(rows, 1);

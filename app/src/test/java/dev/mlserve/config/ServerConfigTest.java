@@ -21,7 +21,7 @@ class ServerConfigTest {
     assertThat(c.lowConfidenceBand()).contains(new Band(0.4, 0.6));
     assertThat(c.logFormat()).isEqualTo("text");
     assertThat(c.modelsFromS3()).isFalse();
-    assertThat(c.virtualThreads()).isFalse();
+    assertThat(c.virtualThreads()).isTrue();
   }
 
   @Test
@@ -68,7 +68,7 @@ class ServerConfigTest {
                 Map.entry("LOW_CONFIDENCE_BAND", "0.3,0.7"),
                 Map.entry("LOG_FORMAT", "JSON"),
                 Map.entry("SHUTDOWN_TIMEOUT_SECONDS", "7"),
-                Map.entry("HTTP_VIRTUAL_THREADS", "true")));
+                Map.entry("HTTP_VIRTUAL_THREADS", "false")));
     assertThat(c.port()).isEqualTo(9000);
     assertThat(c.modelsFromS3()).isTrue();
     assertThat(c.modelPollSeconds()).isEqualTo(30);
@@ -81,7 +81,7 @@ class ServerConfigTest {
     assertThat(c.lowConfidenceBand()).contains(new Band(0.3, 0.7));
     assertThat(c.logFormat()).isEqualTo("json");
     assertThat(c.shutdownTimeout().toSeconds()).isEqualTo(7);
-    assertThat(c.virtualThreads()).isTrue();
+    assertThat(c.virtualThreads()).isFalse();
   }
 
   @Test
