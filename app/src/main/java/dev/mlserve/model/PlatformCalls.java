@@ -13,11 +13,12 @@ import java.util.function.Supplier;
 
 /**
  * Keeps TensorFlow off virtual threads. TensorFlow Java registers each native object it allocates
- * under one JavaCPP monitor, entered from native frames; a virtual thread blocked there stays
- * pinned to its carrier thread, and once every carrier is pinned the virtual thread holding the
- * monitor never runs again (the service froze that way under load, docs/BENCHMARKS.md). A call made
- * on a virtual thread is therefore run on this pool of platform threads while the virtual thread
- * parks, which frees its carrier; a call made on a platform thread runs where it is.
+ * under one JavaCPP monitor. The service froze under load when its request threads were virtual and
+ * called TensorFlow themselves: the thread dump showed both carriers blocked on that monitor with
+ * their virtual threads mounted (docs/BENCHMARKS.md). A virtual thread that blocks on it at tensor
+ * allocation unmounts (VirtualThreadProbe shows it), so some other path into it pins; which one is
+ * not known. A call made on a virtual thread therefore runs on this pool of platform threads while
+ * the virtual thread parks; a call made on a platform thread runs where it is.
  *
  * <p>The pool has one thread per core: the calls that reach it are the ones not batched (batching
  * off, or a signature without a batch dimension), each an intra-op thread's worth of TensorFlow.
