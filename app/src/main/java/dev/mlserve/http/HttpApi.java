@@ -35,6 +35,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -146,16 +147,28 @@ public final class HttpApi {
 
   private void begin(Context ctx) {
     state.enter();
-    ctx.attribute(RequestLog.START, System.nanoTime());
+    long start = System.nanoTime();
     String id = ctx.header("X-Request-Id");
     if (id == null || !REQUEST_ID.matcher(id).matches()) {
-      id = UUID.randomUUID().toString();
+      id = newRequestId();
     }
-    ctx.attribute(RequestLog.REQUEST_ID, id);
+    ctx.attribute(RequestLog.ENTRY, new RequestLog.Entry(start, id));
     ctx.header("X-Request-Id", id);
     if (state.draining()) {
       ctx.header("Connection", "close"); // let clients move to another task while we drain
     }
+  }
+
+  /**
+   * A random (version 4) UUID from the thread's own generator. Request ids name a request in logs
+   * and captures; they guard nothing, so they need no cryptographic generator ({@code
+   * UUID.randomUUID()} takes SecureRandom's lock on every request).
+   */
+  static String newRequestId() {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    long high = (r.nextLong() & ~0xF000L) | 0x4000L; // version 4
+    long low = (r.nextLong() & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L; // RFC 4122 variant
+    return new UUID(high, low).toString();
   }
 
   private void end(Context ctx) {
@@ -166,8 +179,7 @@ public final class HttpApi {
 
   private void tfGet(Context ctx) {
     TfServingApi.Target t = TfServingApi.parsePath(ctx.pathParam("rest"));
-    ctx.attribute(RequestLog.API, "tfserving");
-    ctx.attribute(RequestLog.MODEL, t.model());
+    RequestLog.entry(ctx).name("tfserving", t.model());
     switch (t.verb()) {
       case "" -> {
         ModelView model = predictions.model(t.model());
@@ -187,8 +199,7 @@ public final class HttpApi {
 
   private void tfPost(Context ctx) {
     TfServingApi.Target t = TfServingApi.parsePath(ctx.pathParam("rest"));
-    ctx.attribute(RequestLog.API, "tfserving");
-    ctx.attribute(RequestLog.MODEL, t.model());
+    RequestLog.entry(ctx).name("tfserving", t.model());
     if (!t.verb().equals(":predict")) {
       throw ServingException.notFound(
           "unsupported method '" + t.verb() + "': this server implements :predict");
@@ -244,8 +255,7 @@ public final class HttpApi {
 
   private void v2Metadata(Context ctx, OptionalLong version) {
     String model = Identifiers.requireName("model name", ctx.pathParam("model"));
-    ctx.attribute(RequestLog.API, "v2");
-    ctx.attribute(RequestLog.MODEL, model);
+    RequestLog.entry(ctx).name("v2", model);
     ModelView.Version mv = predictions.describe(model, version, Optional.empty());
     List<Long> versions =
         version.isPresent() ? List.of(mv.version()) : predictions.model(model).live();
@@ -266,8 +276,7 @@ public final class HttpApi {
 
   private void v2Infer(Context ctx, OptionalLong version) {
     String model = Identifiers.requireName("model name", ctx.pathParam("model"));
-    ctx.attribute(RequestLog.API, "v2");
-    ctx.attribute(RequestLog.MODEL, model);
+    RequestLog.entry(ctx).name("v2", model);
     JsonNode body = readBody(ctx);
     String id = body.hasNonNull("id") ? body.get("id").asText() : null;
     PredictResult p =
@@ -308,7 +317,7 @@ public final class HttpApi {
   }
 
   private static String requestId(Context ctx) {
-    return ctx.attribute(RequestLog.REQUEST_ID);
+    return RequestLog.entry(ctx).requestId();
   }
 
   private JsonNode readBody(Context ctx) {

@@ -17,10 +17,40 @@ import org.slf4j.LoggerFactory;
  * for its log line to be written.
  */
 final class RequestLog {
-  static final String API = "ml.api";
-  static final String MODEL = "ml.model";
-  static final String REQUEST_ID = "ml.requestId";
-  static final String START = "ml.start";
+  /** The request attribute holding the request's {@link Entry}. */
+  static final String ENTRY = "ml.request";
+
+  /**
+   * What the log line needs to know of a request, kept in one request attribute (set when the
+   * request begins; the API and model once the path is parsed).
+   */
+  static final class Entry {
+    private final long start;
+    private final String requestId;
+    private String api = "";
+    private String model = "";
+
+    Entry(long start, String requestId) {
+      this.start = start;
+      this.requestId = requestId;
+    }
+
+    void name(String api, String model) {
+      this.api = api;
+      this.model = model;
+    }
+
+    String requestId() {
+      return requestId;
+    }
+  }
+
+  /** The request's entry; one with no id for a request that never reached the service's code. */
+  static Entry entry(Context ctx) {
+    Entry e = ctx.attribute(ENTRY);
+    return e != null ? e : new Entry(System.nanoTime(), null);
+  }
+
   private static final Logger log = LoggerFactory.getLogger("dev.mlserve.requests");
 
   private final ServingMetrics metrics;
@@ -30,8 +60,9 @@ final class RequestLog {
   }
 
   void ok(Context ctx, PredictResult p) {
-    long nanos = System.nanoTime() - (long) ctx.attribute(START);
-    String api = api(ctx);
+    Entry e = entry(ctx);
+    long nanos = System.nanoTime() - e.start;
+    String api = e.api;
     p.meters().latency(api, 200, nanos);
     if (log.isInfoEnabled()) {
       log.info(
@@ -50,10 +81,10 @@ final class RequestLog {
   }
 
   void failed(Context ctx, int status, String error, Throwable cause) {
-    Long start = ctx.attribute(START);
-    long nanos = start == null ? 0 : System.nanoTime() - start;
-    String model = ctx.attribute(MODEL) == null ? "" : ctx.attribute(MODEL);
-    String api = api(ctx);
+    Entry e = entry(ctx);
+    long nanos = System.nanoTime() - e.start;
+    String model = e.model;
+    String api = e.api;
     ServingException.Routed routed = cause instanceof ServingException se ? se.routed() : null;
     if (routed != null) {
       metrics
@@ -74,7 +105,7 @@ final class RequestLog {
       kv("low_confidence_rows", 0),
       kv("status", status),
       kv("latency_ms", nanos / 1e6),
-      kv("request_id", String.valueOf((Object) ctx.attribute(REQUEST_ID))),
+      kv("request_id", String.valueOf(e.requestId)),
       kv("error", error)
     };
     String format = "request failed {} {} {} {} {} {} {} {} {} {} {} {} {}";
@@ -89,10 +120,5 @@ final class RequestLog {
     } else {
       log.warn(format, fields);
     }
-  }
-
-  private static String api(Context ctx) {
-    Object a = ctx.attribute(API);
-    return a == null ? "" : a.toString();
   }
 }

@@ -49,7 +49,11 @@ class TfServingApiTest {
     assertThat(score(p.get(0))).isGreaterThan(0.5);
     assertThat(score(p.get(1))).isLessThan(0.5);
     assertThat(r.header("X-Model-Version")).isEqualTo("1");
-    assertThat(r.header("X-Request-Id")).isNotBlank();
+    // no X-Request-Id sent: the server names the request with a random (version 4) UUID
+    java.util.UUID id = java.util.UUID.fromString(r.header("X-Request-Id"));
+    assertThat(id.version()).isEqualTo(4);
+    assertThat(id.variant()).isEqualTo(2);
+    assertThat(id.toString()).isEqualTo(r.header("X-Request-Id"));
     assertThat(r.header("Content-Type")).startsWith("application/json");
   }
 
