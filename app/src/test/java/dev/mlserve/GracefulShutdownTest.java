@@ -2,6 +2,8 @@ package dev.mlserve;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.ServerSocket;
@@ -145,5 +147,19 @@ class GracefulShutdownTest {
             .filter(l -> l.contains("\"event\":\"predict\"") && l.contains("\"status\":200"))
             .count();
     assertThat(logged).as("request log lines for the 200s answered").isEqualTo(ok.get());
+    // A JSON request line: the fields once, as fields, and the bare event as its message.
+    JsonNode line =
+        new ObjectMapper()
+            .readTree(
+                output.lines().filter(l -> l.contains("\"event\":\"predict\"")).findFirst().get());
+    assertThat(line.path("message").asText()).isEqualTo("predict");
+    assertThat(line.path("event").asText()).isEqualTo("predict");
+    assertThat(line.path("api").asText()).isEqualTo("tfserving");
+    assertThat(line.path("model").asText()).isEqualTo("imdb-sentiment");
+    assertThat(line.path("version").asLong()).isEqualTo(1);
+    assertThat(line.path("rows").asInt()).isEqualTo(64);
+    assertThat(line.path("status").asInt()).isEqualTo(200);
+    assertThat(line.path("request_id").asText()).hasSize(36);
+    assertThat(line.path("latency_ms").isNumber()).isTrue();
   }
 }

@@ -71,7 +71,7 @@ public final class HttpApi {
     this.predictions = predictions;
     this.metrics = metrics;
     this.state = state;
-    this.requestLog = new RequestLog(metrics);
+    this.requestLog = new RequestLog(metrics, !config.logFormat().equals("json"));
     JsonValues values = new JsonValues(config.limits().maxTextChars());
     this.tfServing = new TfServingApi(values);
     this.v2 = new V2Api(values);

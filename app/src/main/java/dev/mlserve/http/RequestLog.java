@@ -15,6 +15,11 @@ import org.slf4j.LoggerFactory;
  * (the infrastructure's metric filters read {@code event}, {@code rows}, {@code
  * low_confidence_rows}). The logger's appender is asynchronous (logback.xml): a request never waits
  * for its log line to be written.
+ *
+ * <p>In JSON logs the message is the bare event ({@code "predict"}, {@code "request failed"}): the
+ * fields are already in the line, and repeating them as {@code key=value} text in the message would
+ * double what each line costs to format, to write and to ingest into CloudWatch Logs. Text logs,
+ * which have no fields, keep them in the message.
  */
 final class RequestLog {
   /** The request attribute holding the request's {@link Entry}. */
@@ -53,10 +58,21 @@ final class RequestLog {
 
   private static final Logger log = LoggerFactory.getLogger("dev.mlserve.requests");
 
-  private final ServingMetrics metrics;
+  private static final String OK_FIELDS = " {} {} {} {} {} {} {} {} {} {}";
+  private static final String FAILED_FIELDS = " {} {} {} {} {} {} {} {} {} {} {} {} {}";
 
-  RequestLog(ServingMetrics metrics) {
+  private final ServingMetrics metrics;
+  private final String okMessage;
+  private final String failedMessage;
+
+  /**
+   * @param fieldsInMessage whether the message repeats the fields as {@code key=value} text (text
+   *     logs); JSON logs carry them as fields only
+   */
+  RequestLog(ServingMetrics metrics, boolean fieldsInMessage) {
     this.metrics = metrics;
+    this.okMessage = fieldsInMessage ? "predict" + OK_FIELDS : "predict";
+    this.failedMessage = fieldsInMessage ? "request failed" + FAILED_FIELDS : "request failed";
   }
 
   void ok(Context ctx, PredictResult p) {
@@ -66,7 +82,7 @@ final class RequestLog {
     p.meters().latency(api, 200, nanos);
     if (log.isInfoEnabled()) {
       log.info(
-          "predict {} {} {} {} {} {} {} {} {} {}",
+          okMessage,
           kv("event", "predict"),
           kv("api", api),
           kv("model", p.model()),
@@ -108,7 +124,6 @@ final class RequestLog {
       kv("request_id", String.valueOf(e.requestId)),
       kv("error", error)
     };
-    String format = "request failed {} {} {} {} {} {} {} {} {} {} {} {} {}";
     boolean unexpected =
         status >= 500
             && !(cause instanceof ServingException.Overloaded)
@@ -116,9 +131,9 @@ final class RequestLog {
     if (unexpected) { // a bug or a failing model: keep the stack trace
       Object[] withCause = java.util.Arrays.copyOf(fields, fields.length + 1);
       withCause[fields.length] = cause;
-      log.error(format, withCause);
+      log.error(failedMessage, withCause);
     } else {
-      log.warn(format, fields);
+      log.warn(failedMessage, fields);
     }
   }
 }
