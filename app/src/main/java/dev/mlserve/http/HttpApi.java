@@ -3,6 +3,7 @@ package dev.mlserve.http;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlserve.config.Identifiers;
@@ -48,8 +49,16 @@ import org.slf4j.LoggerFactory;
 public final class HttpApi {
   private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
   private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
-  private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static final JsonFactory JSON = MAPPER.getFactory();
+
+  /**
+   * Request and answer JSON. Jackson's default buffer pool is per thread, which on virtual request
+   * threads (one new thread per request) means fresh parser and generator buffers for every
+   * request; a shared pool hands the same few buffers from request to request.
+   */
+  private static final JsonFactory JSON =
+      JsonFactory.builder().recyclerPool(JsonRecyclerPools.newConcurrentDequePool()).build();
+
+  private static final ObjectMapper MAPPER = new ObjectMapper(JSON);
 
   private final ServerConfig config;
   private final PredictionService predictions;
@@ -329,7 +338,7 @@ public final class HttpApi {
               + " bytes is over the limit of "
               + config.limits().maxBodyBytes());
     }
-    byte[] raw = ctx.bodyAsBytes();
+    byte[] raw = bodyBytes(ctx, declared);
     if (raw.length == 0) {
       throw ServingException.badRequest("the request body is empty; send a JSON object");
     }
@@ -350,6 +359,22 @@ public final class HttpApi {
               + e.getLocation().getColumnNr()
               + ": "
               + (msg.length() > 200 ? msg.substring(0, 200) : msg));
+    } catch (IOException e) {
+      throw ServingException.badRequest("unreadable request body: " + e.getMessage());
+    }
+  }
+
+  /**
+   * The request body. With a declared length (most clients) it is read into an array of exactly
+   * that size; Javalin's reader, used for a chunked body of unknown length, copies through a fresh
+   * 8 KiB buffer and a growing one for every request, whatever the body's size.
+   */
+  private static byte[] bodyBytes(Context ctx, long declared) {
+    if (declared < 0) {
+      return ctx.bodyAsBytes(); // bounded by maxRequestSize: 413 past it
+    }
+    try {
+      return ctx.req().getInputStream().readNBytes((int) declared); // a short body reads short
     } catch (IOException e) {
       throw ServingException.badRequest("unreadable request body: " + e.getMessage());
     }

@@ -167,6 +167,29 @@ class BadInputTest {
   }
 
   @Test
+  void anOverlargeChunkedBodyIsRefused() throws Exception {
+    // No Content-Length to check up front: the limit holds while the chunks are read.
+    byte[] body = ("{\"instances\": [\"" + "word ".repeat(20_000) + "\"]}").getBytes(UTF_8);
+    try (Socket socket = new Socket("127.0.0.1", app.port())) {
+      socket.setSoTimeout(20_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(
+          ("POST " + PREDICT + " HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n")
+              .getBytes(UTF_8));
+      for (int at = 0; at < body.length; at += 8192) {
+        int n = Math.min(8192, body.length - at);
+        out.write((Integer.toHexString(n) + "\r\n").getBytes(UTF_8));
+        out.write(body, at, n);
+        out.write("\r\n".getBytes(UTF_8));
+      }
+      out.write("0\r\n\r\n".getBytes(UTF_8));
+      out.flush();
+      String answer = new String(socket.getInputStream().readAllBytes(), UTF_8);
+      assertThat(answer).startsWith("HTTP/1.1 413").contains("{\"error\":");
+    }
+  }
+
+  @Test
   void aClientThatWritesItsWholeBodyBeforeReadingGetsThe413() throws Exception {
     // Python's urllib and many simple clients send everything, then read: the server must not
     // close the socket under their writes (a broken pipe) but answer once the body is in.

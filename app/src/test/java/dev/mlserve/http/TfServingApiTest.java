@@ -158,6 +158,54 @@ class TfServingApiTest {
   }
 
   @Test
+  void readsChunkedAndFixedLengthBodiesOnOneKeepAliveConnection() throws Exception {
+    // The body is read by its declared length, or to the last chunk when it has none; either way
+    // the connection stays usable for the next request (a body read short or past its end would
+    // desynchronise it). A trailing newline after the JSON object is part of the body.
+    TestSupport.Golden great = TestSupport.golden().get("positive_short");
+    byte[] json =
+        ("{\"instances\": [" + TestSupport.quote(great.text()) + "]}")
+            .getBytes(StandardCharsets.UTF_8);
+    String head = "POST " + PREDICT + " HTTP/1.1\r\nHost: localhost\r\n";
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", app.port())) {
+      socket.setSoTimeout(20_000);
+      var out = socket.getOutputStream();
+      // 1: chunked, the JSON split over two chunks
+      int half = json.length / 2;
+      out.write((head + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+      out.write((Integer.toHexString(half) + "\r\n").getBytes(StandardCharsets.UTF_8));
+      out.write(json, 0, half);
+      out.write(("\r\n" + Integer.toHexString(json.length - half) + "\r\n").getBytes());
+      out.write(json, half, json.length - half);
+      out.write("\r\n0\r\n\r\n".getBytes(StandardCharsets.UTF_8));
+      // 2: Content-Length, with a trailing newline
+      out.write(
+          (head + "Content-Length: " + (json.length + 1) + "\r\n\r\n")
+              .getBytes(StandardCharsets.UTF_8));
+      out.write(json);
+      out.write('\n');
+      // 3: Content-Length, and the connection closes after it
+      out.write(
+          (head + "Connection: close\r\nContent-Length: " + json.length + "\r\n\r\n")
+              .getBytes(StandardCharsets.UTF_8));
+      out.write(json);
+      out.flush();
+      String answers = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("\"predictions\":\\[\\[([0-9.eE-]+)\\]\\]")
+              .matcher(answers);
+      int answered = 0;
+      while (m.find()) {
+        assertThat(Double.parseDouble(m.group(1)))
+            .isCloseTo(great.score(), within(TestSupport.Golden.TOLERANCE));
+        answered++;
+      }
+      assertThat(answered).as(answers).isEqualTo(3);
+      assertThat(answers.split("HTTP/1.1 200 OK", -1)).hasSize(4);
+    }
+  }
+
+  @Test
   void flagsLowConfidenceRows() {
     // golden scores: "" scores 0.4487 (inside the default band 0.4..0.6), "positive" 0.9066
     var golden = TestSupport.golden();
