@@ -55,7 +55,9 @@ What is measured:
   strongest, and the one the targets compare with: MODE=signature, the SavedModel's
   `serving_default` concrete function called directly (no Keras), TensorFlow pools of one thread
   per worker, with sync workers (which close the connection after each answer) and with threaded
-  workers that keep connections alive (`-k gthread --threads 4`); the better of the two counts.
+  workers that keep connections alive (`-k gthread --threads 4`); the target compares with the
+  best rate either reached at any concurrency (its capacity), so that one disturbed point cannot
+  flatter the ratio; the per-concurrency ratios take the better of the two at that concurrency.
   Then the seeds' setup, kept for the record: `keras.layers.TFSMLayer` in a Keras model,
   `model.predict(tf.constant(...), verbose=0)` per request (MODE=predict), and the Keras model
   called directly (MODE=call). Every reference's scores are checked against the Java service's
@@ -233,10 +235,18 @@ def render(meta, inproc, results, profile=None):
     w(f"| share of the HTTP ceiling (`GET /v2/health/live`), 64 clients | ≥ 0.6 | "
       f"{f'{rc:.2f}' if rc is not None else '–'} ({fmt_int(on64['rps']) if on64 else '–'} vs "
       f"{fmt_int(live64['rps']) if live64 else '–'} req/s) | {verdict(None if rc is None else rc >= 0.6)} |")
-    rs = on64["rps"] / sp64["rps"] if on64 and sp64 and sp64["rps"] else None
-    w(f"| throughput vs the strongest Python reference, 64 clients | ≈ 15× | {fmt_ratio(rs)} "
-      f"({fmt_int(on64['rps']) if on64 else '–'} vs {fmt_int(sp64['rps']) if sp64 else '–'} req/s, "
-      f"{SERVER_LABEL[sp64['server']] if sp64 else '–'}) | {verdict(None if rs is None else rs >= 15)} |")
+    # The reference's capacity is its best point at any concurrency: a disturbed 64-client point
+    # (a stalled worker, a full listen backlog) must not flatter the ratio.
+    sp_pts = [p for p in (strongest(results, c) for c in sorted({r["clients"] for r in results
+                                                                  if r.get("clients")})) if p]
+    sp_best = max(sp_pts, key=lambda r: r["rps"]) if sp_pts else None
+    rs = on64["rps"] / sp_best["rps"] if on64 and sp_best and sp_best["rps"] else None
+    at64 = (f"; {fmt_ratio(on64['rps'] / sp64['rps'])} its 64-client point, {fmt_int(sp64['rps'])} req/s"
+            if on64 and sp64 and sp64["rps"] and sp64 is not sp_best else "")
+    best_label = f"{SERVER_LABEL[sp_best['server']]} at {sp_best['clients']} clients" if sp_best else "–"
+    w(f"| throughput vs the strongest Python reference (its best point), 64 clients | ≈ 15× | {fmt_ratio(rs)} "
+      f"({fmt_int(on64['rps']) if on64 else '–'} vs {fmt_int(sp_best['rps']) if sp_best else '–'} req/s, "
+      f"{best_label}{at64}) | {verdict(None if rs is None else rs >= 15)} |")
     r1 = on64["rps"] / fp64["rps"] if on64 and fp64 and fp64["rps"] else None
     r1c = on64["rps"] / fc64["rps"] if on64 and fc64 and fc64["rps"] else None
     extra = f"; {fmt_ratio(r1c)} the Keras direct call" if r1c else ""
