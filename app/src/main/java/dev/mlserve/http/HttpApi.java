@@ -36,6 +36,8 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -404,7 +406,7 @@ public final class HttpApi {
         });
   }
 
-  /** A per-thread response buffer whose bytes go to the socket without another copy. */
+  /** A reusable response buffer whose bytes go to the socket without another copy. */
   private static final class ResponseBuffer extends ByteArrayOutputStream {
     private static final int KEEP_AT_MOST = 64 * 1024;
 
@@ -414,34 +416,48 @@ public final class HttpApi {
 
     void writeTo(Context ctx) throws IOException {
       ctx.res().setContentLength(count);
+      // a blocking write: when it returns, Jetty has sent or copied the bytes and buf is free again
       ctx.res().getOutputStream().write(buf, 0, count);
+    }
+
+    /** Empties the buffer for the next answer; a rare huge answer's array is not kept. */
+    void recycle() {
       if (buf.length > KEEP_AT_MOST) {
-        buf = new byte[1024]; // a rare huge answer does not stay pinned to the thread
+        buf = new byte[1024];
       }
       reset();
     }
   }
 
-  private static final ThreadLocal<ResponseBuffer> BUFFERS =
-      ThreadLocal.withInitial(ResponseBuffer::new);
+  /**
+   * Buffers shared by all requests. Not one per thread: a virtual request thread lives for one
+   * request, so a per-thread buffer would be a new buffer (and thread-local map) per answer. At
+   * most this many idle buffers are kept; more concurrent answers allocate and drop their own.
+   */
+  private static final BlockingQueue<ResponseBuffer> BUFFERS = new ArrayBlockingQueue<>(64);
 
-  /** Serialises straight into the thread's buffer, then hands its bytes to Jetty once. */
+  /** Serialises straight into a pooled buffer, then hands its bytes to Jetty once. */
   private static void writeJson(Context ctx, int status, JsonBody body) {
-    ResponseBuffer out = BUFFERS.get();
-    out.reset();
-    try (JsonGenerator g = JSON.createGenerator(out)) {
-      body.write(g);
-    } catch (IOException e) {
-      out.reset();
-      throw new UncheckedIOException(e);
+    ResponseBuffer out = BUFFERS.poll();
+    if (out == null) {
+      out = new ResponseBuffer();
     }
-    ctx.status(status).contentType("application/json");
     try {
-      out.writeTo(ctx);
-    } catch (IOException e) {
-      // the client went away before its answer: nobody is left to tell, and nothing to undo
-      out.reset();
-      log.debug("answer not delivered: {}", e.toString());
+      try (JsonGenerator g = JSON.createGenerator(out)) {
+        body.write(g);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      ctx.status(status).contentType("application/json");
+      try {
+        out.writeTo(ctx);
+      } catch (IOException e) {
+        // the client went away before its answer: nobody is left to tell, and nothing to undo
+        log.debug("answer not delivered: {}", e.toString());
+      }
+    } finally {
+      out.recycle();
+      BUFFERS.offer(out);
     }
   }
 
