@@ -37,13 +37,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 require_tool java "Install a JDK 17 or newer."
 
 classpath_file="$REPO_ROOT/app/target/drift-classpath.txt"
-build_app() {
-  "$REPO_ROOT/mvnw" -q "$@" -f "$REPO_ROOT/pom.xml" -pl app -DskipTests \
-    -Dspotless.check.skip=true compile dependency:build-classpath \
-    -Dmdep.outputFile="$classpath_file" -Dmdep.includeScope=runtime
-}
-# Offline first (quick, and works without a network once the build has run); a local repository
-# that lacks some dependency (a fresh machine, a changed version) falls back to resolving online.
-build_app -o >/dev/null 2>&1 || build_app >&2 \
+build_app_classpath "$classpath_file" \
   || die "could not compile app/ (run ./mvnw -pl app compile to see why)"
 exec java -cp "$REPO_ROOT/app/target/classes:$(cat "$classpath_file")" dev.mlserve.Main drift "$@"

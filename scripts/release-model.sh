@@ -89,9 +89,7 @@ if [[ "$ecs" != true ]]; then
     exit 0
   fi
   log "compiling the app and resolving its classpath (./mvnw -q -pl app compile)"
-  (cd "$REPO_ROOT" && ./mvnw -q -B -pl app compile dependency:build-classpath \
-    -Dmdep.outputFile="$out/classpath.txt" -Dspotless.check.skip=true >/dev/null) ||
-    die "could not build the app (./mvnw -pl app compile)"
+  build_app_classpath "$out/classpath.txt" || die "could not build the app (./mvnw -pl app compile)"
   set +e
   env "${release_env[@]}" java --enable-native-access=ALL-UNNAMED \
     -cp "$REPO_ROOT/app/target/classes:$(cat "$out/classpath.txt")" dev.mlserve.Main release "$@"

@@ -237,9 +237,8 @@ def render(meta, inproc, results, profile=None):
       f"{fmt_int(live64['rps']) if live64 else '–'} req/s) | {verdict(None if rc is None else rc >= 0.6)} |")
     # The reference's capacity is its best point at any concurrency: a disturbed 64-client point
     # (a stalled worker, a full listen backlog) must not flatter the ratio.
-    sp_pts = [p for p in (strongest(results, c) for c in sorted({r["clients"] for r in results
-                                                                  if r.get("clients")})) if p]
-    sp_best = max(sp_pts, key=lambda r: r["rps"]) if sp_pts else None
+    sp_best = max(filter(None, (strongest(results, c) for c in {r["clients"] for r in results})),
+                  key=lambda r: r["rps"], default=None)
     rs = on64["rps"] / sp_best["rps"] if on64 and sp_best and sp_best["rps"] else None
     at64 = (f"; {fmt_ratio(on64['rps'] / sp64['rps'])} its 64-client point, {fmt_int(sp64['rps'])} req/s"
             if on64 and sp64 and sp64["rps"] and sp64 is not sp_best else "")

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers shared by the scripts in scripts/: messages, tool checks, test bookkeeping.
+# Helpers shared by the scripts in scripts/: messages, tool checks, building app/, test bookkeeping.
 # Source it; it defines functions and REPO_ROOT only and changes no shell options.
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -9,6 +9,16 @@ log() { printf '%s\n' "$*" >&2; }
 die() {
   printf 'error: %s\n' "$*" >&2
   exit 1
+}
+
+# build_app_classpath FILE: compiles app/ and writes its runtime classpath to FILE, for scripts
+# that run dev.mlserve.Main from the source tree. Offline first (quick, and works without a
+# network once the build has run); a local repository that lacks some dependency (a fresh machine,
+# a changed version) falls back to resolving online.
+build_app_classpath() {
+  local args=(-q -B -f "$REPO_ROOT/pom.xml" -pl app -DskipTests -Dspotless.check.skip=true
+    compile dependency:build-classpath -Dmdep.outputFile="$1" -Dmdep.includeScope=runtime)
+  "$REPO_ROOT/mvnw" -o "${args[@]}" >/dev/null 2>&1 || "$REPO_ROOT/mvnw" "${args[@]}" >&2
 }
 
 # require_tool NAME HINT: for the operator scripts, a missing tool is an error that says how to fix it.
