@@ -44,7 +44,8 @@ What is measured:
   concurrency (and each JVM after a longer JIT warm-up: 90 s at 64 connections, because C2 is
   still compiling the request path after 40 s). Latencies are wrk's (closed loop: a connection sends its next request when the
   previous answer arrives). **p99 at half load** is measured **open loop** at half the best
-  batching-on rate: `dev.mlserve.bench.OpenLoop` (test sources) sends requests on a fixed
+  batching-on rate: `dev.mlserve.bench.OpenLoop` (test sources; one event-loop thread over 64
+  keep-alive connections) sends requests on a fixed
   schedule whatever the answers and counts each latency from the request's due time, so a slow
   answer cannot hide the waiting of the requests behind it (closed-loop generators such as
   `hey -q` under-report tails). **HTTP ceiling**: `wrk` on `GET /v2/health/live`, same server,
