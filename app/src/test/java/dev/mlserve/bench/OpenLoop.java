@@ -135,8 +135,8 @@ public final class OpenLoop {
       long stopAt = start + (long) seconds * 1_000_000_000L + 15_000_000_000L;
       long nextTimeoutCheck = start;
       int next = 0;
-      int inFlight = 0;
-      while ((next < total || inFlight > 0) && System.nanoTime() < stopAt) {
+      // a connection is idle exactly when it has no request in flight
+      while ((next < total || idle.size() < all.size()) && System.nanoTime() < stopAt) {
         long now = System.nanoTime();
         while (next < total && start + next * interval <= now && !idle.isEmpty()) {
           Connection conn = idle.poll();
@@ -146,7 +146,6 @@ public final class OpenLoop {
           }
           try {
             conn.send(next, due, request, selector, address);
-            inFlight++;
           } catch (IOException e) {
             socketErrors++;
             conn.close();
@@ -180,7 +179,6 @@ public final class OpenLoop {
             conn.close();
             if (wasBusy) {
               socketErrors++;
-              inFlight--;
               idle.add(conn);
             }
             continue;
@@ -190,7 +188,6 @@ public final class OpenLoop {
             if (status != 200) {
               statusErrors++;
             }
-            inFlight--;
             if (conn.closeAfter) {
               conn.close();
             }
@@ -201,8 +198,7 @@ public final class OpenLoop {
           nextTimeoutCheck = System.nanoTime() + 100_000_000;
           for (Connection conn : all) {
             if (conn.busy && System.nanoTime() - conn.sentAt > REQUEST_TIMEOUT_NANOS) {
-              inFlight--; // left unanswered: counted as a timeout below
-              conn.close();
+              conn.close(); // left unanswered: counted as a timeout below
               idle.add(conn);
             }
           }
@@ -356,7 +352,7 @@ public final class OpenLoop {
       if (headEnd < 0) {
         return 0;
       }
-      if (headEnd < 12 || !startsWith(buf, 0, STATUS_PREFIX) || buf[8] != ' ') {
+      if (headEnd < 12 || !startsWithIgnoreCase(buf, 0, headEnd, STATUS_PREFIX) || buf[8] != ' ') {
         throw new IOException("not an HTTP answer: " + firstLine(buf, headEnd));
       }
       int status = 0;
@@ -460,10 +456,6 @@ public final class OpenLoop {
         }
       }
       return false;
-    }
-
-    private static boolean startsWith(byte[] buf, int at, byte[] what) {
-      return startsWithIgnoreCase(buf, at, buf.length, what);
     }
 
     private static boolean startsWithIgnoreCase(byte[] buf, int at, int end, byte[] lower) {
